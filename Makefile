@@ -1,0 +1,62 @@
+# Chapter 6 notebooks: `make help` lists the targets.
+SHELL := /bin/bash
+PY := .venv/bin/python
+PROFILE ?= sample
+NB ?=
+JOBS ?= 1
+DATA ?=
+SIZE ?= small
+SUBMISSIONS ?=
+OUT ?= build/grades
+SCHEDULER ?=
+DATA_DIR ?= $(CURDIR)/data
+SAMPLE_DIR := $(DATA_DIR)/$(if $(filter full,$(SIZE)),sample-full,sample)
+export DATA_DIR
+export TF_CPP_MIN_LOG_LEVEL := 2
+export TF_ENABLE_ONEDNN_OPTS := 0
+
+.DEFAULT_GOAL := help
+.PHONY: help setup data sample notebooks test test-unit test-notebooks student grade clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+setup: .venv/.installed ## Create .venv and install requirements.txt (+ the ch6 package)
+
+.venv/.installed: requirements.txt pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	@command -v bwrap >/dev/null || echo "note: bubblewrap (Debian package 'bubblewrap') is not installed; make grade will use its weaker fallback sandbox"
+	touch $@
+
+data: setup ## Download and verify the real datasets into data/real (needs internet)
+	$(PY) -m ch6.datasets --root $(DATA_DIR)
+
+sample: setup ## Generate the offline sample data into data/sample (SIZE=full: lecture-sized, data/sample-full)
+	$(PY) -m ch6.sample --size $(SIZE) --out $(SAMPLE_DIR)
+
+$(DATA_DIR)/sample/MANIFEST.json: | .venv/.installed
+	$(PY) -m ch6.sample --size small --out $(DATA_DIR)/sample
+
+notebooks: setup $(DATA_DIR)/sample/MANIFEST.json ## Execute notebooks, write back on success (PROFILE=sample|full|ci NB=6-3-5 JOBS=n DATA=sample-full)
+	$(PY) -m ch6.run --profile $(PROFILE) --jobs $(JOBS) $(if $(NB),--nb $(NB)) $(if $(DATA),--data $(DATA))
+
+test: test-unit test-notebooks ## Run all tests: unit tests, then every notebook with the ci profile
+
+test-unit: setup $(DATA_DIR)/sample/MANIFEST.json ## Unit tests of the ch6 package (loaders, sample data, grader)
+	$(PY) -m pytest -q -n 2 tests
+
+test-notebooks: setup $(DATA_DIR)/sample/MANIFEST.json ## Execute the notebooks with the ci profile under nbval (NB=...)
+	rm -rf build/ci && $(PY) -m ch6.run --profile ci --prepare-only --out build/ci $(if $(NB),--nb $(NB)) >/dev/null
+	CH6_PROFILE=ci $(PY) -m pytest -q -n 2 --dist loadscope --nbval-lax --nbval-current-env --nbval-cell-timeout=600 build/ci
+
+student: setup ## Write student versions (no solutions, no hidden tests) to build/student and build/student.zip
+	$(PY) -m ch6.student
+
+grade: setup $(DATA_DIR)/sample/MANIFEST.json ## Grade SUBMISSIONS=dir [OUT=dir] [JOBS=n] [SCHEDULER=tcp://host:port]
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir [OUT=dir] [JOBS=n]"; exit 2; }
+	$(PY) -m ch6.grading $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+
+clean: ## Remove build/ (executed copies, student versions, grades); keeps data/ and .venv
+	rm -rf build

@@ -1,0 +1,57 @@
+"""Where things live: the repository, the data root and the named data sets."""
+import json
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = REPO / "notebooks"
+PARAMS = REPO / "params"
+BUILD = REPO / "build"
+
+#: Named data sets under the data root: the real downloads and the two synthetic sizes.
+NAMED = {"real": "real", "sample": "sample", "sample-full": "sample-full"}
+
+
+class DataNotFound(FileNotFoundError):
+    """A data file or folder is missing; the message says which command makes it."""
+
+
+def data_root() -> Path:
+    """The data root: ``$DATA_DIR`` if set, else ``data/`` in the repository."""
+    return Path(os.environ.get("DATA_DIR") or REPO / "data").expanduser().resolve()
+
+
+def resolve_data(data: str) -> Path:
+    """Turn a notebook's ``data`` parameter ("sample", "sample-full", "real" or a folder) into a folder."""
+    folder = data_root() / NAMED[data] if data in NAMED else Path(data).expanduser().resolve()
+    if not folder.is_dir():
+        raise DataNotFound(f"data folder {folder} does not exist: {make_hint(data)}")
+    return folder
+
+
+def make_hint(data: str) -> str:
+    """The command that creates the named data set."""
+    if data == "real":
+        return "run `make data` (downloads the real datasets)"
+    if data == "sample-full":
+        return "run `make sample SIZE=full`"
+    return "run `make sample` (or `python -m ch6.sample`)"
+
+
+def require(folder: Path, name: str) -> Path:
+    """Return ``folder/name`` or raise DataNotFound naming the command that makes it."""
+    path = Path(folder) / name
+    if not path.exists():
+        kind = "sample" if (Path(folder) / "MANIFEST.json").exists() else "real"
+        raise DataNotFound(f"{path} is missing: {make_hint(kind)}")
+    return path
+
+
+def describe(folder: Path) -> str:
+    """One line saying which data a folder holds (real downloads or synthetic sample, and its size)."""
+    manifest = Path(folder) / "MANIFEST.json"
+    if manifest.exists():
+        info = json.loads(manifest.read_text(encoding="utf-8"))
+        return (f"synthetic sample data (ch6.sample, size={info.get('size')}, seed={info.get('seed')}) "
+                f"in {folder}; GloVe vectors are the real glove.6B.50d")
+    return f"real datasets (make data) in {folder}"

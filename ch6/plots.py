@@ -1,0 +1,21 @@
+"""Training curves drawn the way the lecture draws them (training dots, validation line)."""
+import matplotlib.pyplot as plt
+
+
+def plot_history(history, metric=None, baseline=None, title=""):
+    """Plot loss (and ``metric`` if given) for training vs validation; ``baseline`` draws a dashed line."""
+    hist = history.history if hasattr(history, "history") else history
+    names = ["loss"] + ([metric] if metric else [])
+    fig, axes = plt.subplots(1, len(names), figsize=(5.5 * len(names), 3.8), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        epochs = range(1, len(hist[name]) + 1)
+        ax.plot(epochs, hist[name], "bo", label=f"Training {name}")
+        if f"val_{name}" in hist:
+            ax.plot(epochs, hist[f"val_{name}"], "b", label=f"Validation {name}")
+        if baseline is not None and name == "loss":
+            ax.axhline(baseline, color="gray", linestyle="--", label=f"naive baseline ({baseline:.3f})")
+        ax.set_title(f"{title} {name}".strip())
+        ax.set_xlabel("epoch")
+        ax.legend()
+    fig.tight_layout()
+    plt.show()
