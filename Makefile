@@ -16,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help setup data sample notebooks test test-unit test-notebooks student grade clean
+.PHONY: help setup data sample notebooks test test-unit test-notebooks student grade html results check-site bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -28,6 +28,7 @@ setup: .venv/.installed ## Create .venv and install requirements.txt (+ the ch6 
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
 	@command -v bwrap >/dev/null || echo "note: bubblewrap (Debian package 'bubblewrap') is not installed; make grade will use its weaker fallback sandbox"
+	@command -v chromium >/dev/null || echo "note: apt-get install chromium chromium-driver fonts-noto-cjk for make check-site (and Chinese text in plots)"
 	touch $@
 
 data: setup ## Download and verify the real datasets into data/real (needs internet)
@@ -57,6 +58,18 @@ student: setup ## Write student versions (no solutions, no hidden tests) to buil
 grade: setup $(DATA_DIR)/sample/MANIFEST.json ## Grade SUBMISSIONS=dir [OUT=dir] [JOBS=n] [SCHEDULER=tcp://host:port]
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir [OUT=dir] [JOBS=n]"; exit 2; }
 	$(PY) -m ch6.grading $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+
+html: setup ## Render the executed notebooks into build/site (nothing is re-run; works offline)
+	$(PY) -m ch6.site --out build/site
+
+results: setup ## Print the lecture-vs-run table of the committed notebooks; refresh README.md's results block
+	$(PY) -m ch6.results --readme README.md
+
+check-site: html ## Open every page of build/site in headless Chromium; screenshots in build/site-screenshots
+	$(PY) -m ch6.browser_check --site build/site --shots build/site-screenshots
+
+bench: setup $(DATA_DIR)/sample/MANIFEST.json ## Benchmarks: data preparation vs the lecture's loops, ci and sample suite times
+	$(PY) -m ch6.bench --jobs 2
 
 clean: ## Remove build/ (executed copies, student versions, grades); keeps data/ and .venv
 	rm -rf build

@@ -21,7 +21,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
-import pooch
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import requests
@@ -92,6 +91,8 @@ def url_for(remote: Remote, mirror: str | None = None) -> str:
 
 def fetch(remote: Remote, root: Path, known_hash: str | None, mirror: str | None = None) -> Path:
     """Download ``remote`` into ``root`` unless a copy with ``known_hash`` is there; one-line DataError on failure."""
+    import pooch  # imported here: pooch pulls in tqdm.auto, which warns inside notebooks
+
     url = url_for(remote, mirror)
     try:
         return Path(pooch.retrieve(url, known_hash, fname=remote.name, path=root, progressbar=True))
@@ -101,7 +102,7 @@ def fetch(remote: Remote, root: Path, known_hash: str | None, mirror: str | None
         raise DataError(f"cannot reach {urlsplit(url).hostname}: {OFFLINE_HINT}") from err
     except requests.RequestException as err:
         raise DataError(f"{url}: transfer interrupted ({type(err).__name__}); nothing was kept, "
-                        "run it again") from err
+                        "run `make data` again") from err
     except ValueError as err:  # pooch's digest mismatch; it has deleted the download
         (Path(root) / remote.name).unlink(missing_ok=True)  # an older copy with the wrong digest goes too
         raise mismatch_error(remote.name, str(err)) from err
@@ -158,18 +159,20 @@ def extract_member(archive: Path, name: str, dest: Path, digest: str | None) -> 
     target = dest / name
     if digest and target.exists() and sha256(target) == digest:
         return target
-    with zipfile.ZipFile(archive) as zf, replacing(target) as out:
-        if name not in zf.namelist():
-            raise DataError(f"{archive.name}: no member {name}")
-        hasher = hashlib.sha256()
-        with zf.open(name) as src:
-            while chunk := src.read(1 << 20):
-                hasher.update(chunk)
-                out.write(chunk)
-        got = hasher.hexdigest()
-        if digest and got != digest:
-            raise ChecksumError(f"{name} (in {archive.name}): SHA-256 mismatch (expected {digest}, got {got}); "
-                                "the file was discarded")
+    try:
+        with zipfile.ZipFile(archive) as zf, replacing(target) as out:
+            if name not in zf.namelist():
+                raise DataError(f"{archive.name}: no member {name}")
+            hasher = hashlib.sha256()
+            with zf.open(name) as src:
+                while chunk := src.read(1 << 20):
+                    hasher.update(chunk)
+                    out.write(chunk)
+            if digest and hasher.hexdigest() != digest:
+                raise ChecksumError(f"{name} (in {archive.name}): SHA-256 mismatch (expected {digest}, "
+                                    f"got {hasher.hexdigest()}); the file was discarded")
+    except zipfile.BadZipFile as err:
+        raise DataError(f"{archive.name}: broken zip archive ({err})") from err
     return target
 
 
@@ -221,16 +224,16 @@ def prepare_jena(root: Path, mirror: str | None = None) -> list:
     CSV's structure checked out, and later runs are verified against them (trust on first use)."""
     pins = read_pins(root)
     archive = fetch(JENA, root, JENA.digest or pins.get(JENA.name), mirror)
-    pinned = {name: digest or pins.get(name) for name, digest in JENA.members.items()}
+    csv_digest = JENA.members[JENA_CSV] or pins.get(JENA_CSV)
     try:
-        csv = extract_member(archive, JENA_CSV, root, pinned[JENA_CSV])
+        csv = extract_member(archive, JENA_CSV, root, csv_digest)
         check_jena(csv)
     except DataError:
-        if not pinned[JENA_CSV]:  # an unpinned download that failed its check is not kept
+        if not csv_digest:  # an unpinned download that failed its check is not kept
             archive.unlink(missing_ok=True)
             (root / JENA_CSV).unlink(missing_ok=True)
         raise
-    if not pinned[JENA_CSV]:
+    if not csv_digest:
         write_pins(root, {JENA.name: sha256(archive), JENA_CSV: sha256(csv)})
     return [csv]
 
@@ -375,10 +378,10 @@ def parse_glove(path: Path) -> tuple:
     with open(path, encoding="utf-8") as f:
         dim = len(f.readline().rstrip("\n").split(" ")) - 1
     names = ["word"] + [f"v{i}" for i in range(dim)]
-    table = pacsv.read_csv(
-        path, read_options=pacsv.ReadOptions(column_names=names),
-        parse_options=pacsv.ParseOptions(delimiter=" ", quote_char=False),
-        convert_options=pacsv.ConvertOptions(column_types={"word": pa.string()} | dict.fromkeys(names[1:], pa.float32())))
+    types = {"word": pa.string()} | dict.fromkeys(names[1:], pa.float32())
+    table = pacsv.read_csv(path, read_options=pacsv.ReadOptions(column_names=names),
+                           parse_options=pacsv.ParseOptions(delimiter=" ", quote_char=False),
+                           convert_options=pacsv.ConvertOptions(column_types=types, null_values=[]))
     vectors = np.empty((table.num_rows, dim), dtype=np.float32)
     for i, name in enumerate(names[1:]):
         vectors[:, i] = table.column(name).to_numpy()
@@ -431,7 +434,7 @@ def glove_lecture_loop(path: Path) -> dict:
 
 
 def load_jena(path: Path) -> tuple:
-    """Jena CSV -> (header, float32 features (rows, 14), timestamps as str "dd.mm.yyyy HH:MM:SS").
+    """Jena CSV -> (header, float32 features (rows, 14), timestamps: an array of str "dd.mm.yyyy HH:MM:SS").
 
     The header is returned as in the file (names in double quotes, as the lecture prints it);
     ``column_names(header)`` strips the quotes."""
@@ -439,14 +442,14 @@ def load_jena(path: Path) -> tuple:
     with open(path, encoding="utf-8") as f:
         header = f.readline().rstrip("\r\n").split(",")
     names = [f"c{i}" for i in range(len(header))]
-    table = pacsv.read_csv(
-        path, read_options=pacsv.ReadOptions(skip_rows=1, column_names=names),
-        parse_options=pacsv.ParseOptions(quote_char=False),
-        convert_options=pacsv.ConvertOptions(column_types={"c0": pa.string()} | dict.fromkeys(names[1:], pa.float64())))
+    types = {"c0": pa.string()} | dict.fromkeys(names[1:], pa.float64())
+    table = pacsv.read_csv(path, read_options=pacsv.ReadOptions(skip_rows=1, column_names=names),
+                           parse_options=pacsv.ParseOptions(quote_char=False),
+                           convert_options=pacsv.ConvertOptions(column_types=types, null_values=[]))
     values = np.empty((table.num_rows, len(names) - 1), dtype=np.float32)
     for i, name in enumerate(names[1:]):
         values[:, i] = table.column(name).to_numpy()  # parsed as float64 like float(), then rounded
-    return header, values, table.column("c0").to_numpy(zero_copy_only=False).astype(str)
+    return header, values, table.column("c0").to_numpy(zero_copy_only=False)
 
 
 def column_names(header: list) -> list:

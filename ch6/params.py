@@ -1,5 +1,6 @@
 """The parameter check every notebook runs first, and the profile files (params/*.yaml)."""
 import math
+import types
 from pathlib import Path
 
 import yaml
@@ -46,7 +47,8 @@ def check(namespace: dict, where: str = "") -> dict:
     annotations = namespace.get("__annotations__", {})
     spec = {name: getattr(kind, "__name__", str(kind)) for name, kind in annotations.items()}
     values = {name: value for name, value in namespace.items()
-              if not name.startswith("_") and name not in _IPYTHON_NAMES}
+              if not name.startswith("_") and name not in _IPYTHON_NAMES
+              and not isinstance(value, types.ModuleType) and not callable(value)}
     validate(values, spec, where)
     return {name: values[name] for name in spec}
 

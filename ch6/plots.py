@@ -1,5 +1,22 @@
 """Training curves drawn the way the lecture draws them (training dots, validation line)."""
 import matplotlib.pyplot as plt
+from matplotlib import font_manager
+
+#: CJK fonts tried, in order, so Chinese titles and labels render (Debian: fonts-noto-cjk).
+CJK_FONTS = ("Noto Sans CJK TC", "Noto Sans TC", "Microsoft JhengHei", "PingFang TC", "Noto Sans CJK JP")
+
+
+def use_cjk_font() -> str | None:
+    """Add the first installed CJK font as a fallback after DejaVu Sans; return its name (None if none)."""
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    for name in CJK_FONTS:
+        if name in installed:
+            plt.rcParams["font.family"] = ["DejaVu Sans", name]
+            return name
+    return None
+
+
+use_cjk_font()
 
 
 def plot_history(history, metric=None, baseline=None, title=""):

@@ -7,6 +7,10 @@ from pathlib import Path
 from . import paths
 
 
+#: Output-metadata key under which the closing table's rows travel in the executed notebook (read by ch6.results).
+RESULTS_KEY = "ch6_results"
+
+
 def profile() -> str:
     """The profile the runner executes with (``interactive`` in a plain Jupyter session)."""
     return os.environ.get("CH6_PROFILE", "interactive")
@@ -22,7 +26,7 @@ def _fmt(value) -> str:
 
 
 def lecture_vs_run(notebook: str, rows: list, data_folder) -> "IPython.display.Markdown":
-    """Show (experiment, lecture figure, this run's figure) rows as a table and save them as JSON."""
+    """Show (experiment, lecture figure, this run's figure) rows as a table; save them as JSON (file + output metadata)."""
     from IPython.display import Markdown
 
     source = paths.describe(data_folder)
@@ -42,4 +46,5 @@ def lecture_vs_run(notebook: str, rows: list, data_folder) -> "IPython.display.M
     lines = ["| 實驗 (experiment) | 講義 (lecture) | 本次執行 (this run) |", "|---|---|---|"]
     lines += [f"| {e} | {_fmt(lec)} | {_fmt(run)} |" for e, lec, run in rows]
     lines.append(f"\n本次執行的資料 (data of this run): {source}")
-    return Markdown("\n".join(lines))
+    stored = {k: v for k, v in record.items() if k != "finished"}  # no timestamp: re-runs don't churn diffs
+    return Markdown("\n".join(lines), metadata={RESULTS_KEY: stored})

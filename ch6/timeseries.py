@@ -1,4 +1,5 @@
 """The Jena temperature-forecasting data pipeline taught in 6-3-1: standardize, batch generator, naive baseline."""
+import keras
 import numpy as np
 
 
@@ -13,8 +14,10 @@ def generator(data, lookback, delay, min_index, max_index, shuffle=False, batch_
     """Yield (samples, targets) batches forever: samples are `lookback` rows every `step`, target the temperature `delay` rows later."""
     if max_index is None:
         max_index = len(data) - delay - 1
+    if shuffle and seed is None:                       # follow NumPy's global state (keras.utils.set_random_seed)
+        seed = int(np.random.randint(2**31 - 1))
     rng = np.random.default_rng(seed)
-    offsets = np.arange(-lookback, 0, step)
+    offsets = np.arange(-lookback, 0, step)            # the time steps of one sample, relative to its row
     i = min_index + lookback
     while True:
         if shuffle:
@@ -24,9 +27,19 @@ def generator(data, lookback, delay, min_index, max_index, shuffle=False, batch_
                 i = min_index + lookback
             rows = np.arange(i, min(i + batch_size, max_index))
             i += len(rows)
-        samples = data[rows[:, None] + offsets]
-        targets = data[rows + delay][:, 1]
+        samples = np.take(data, rows[:, None] + offsets, axis=0)   # (len(rows), lookback // step, features) at once
+        targets = data[rows + delay, 1]                # column 1 is the temperature
         yield samples, targets
+
+
+def lecture_steps(min_index, end, lookback, batch_size):
+    """How many batches the lecture draws from rows ``min_index`` .. ``end``: (end - min_index - lookback) // batch_size."""
+    return (end - min_index - lookback) // batch_size
+
+
+def first_batches_end(min_index, lookback, batch_size, steps):
+    """The max_index for which a non-shuffled generator cycles over exactly its first ``steps`` batches."""
+    return min_index + lookback + steps * batch_size + 1
 
 
 def naive_mae(data, lookback, delay, min_index, max_index, steps, step=6, batch_size=128):
@@ -39,12 +52,63 @@ def naive_mae(data, lookback, delay, min_index, max_index, steps, step=6, batch_
     return float(np.mean(maes))
 
 
-def make_generators(data, lookback, step, delay, batch_size, train_end, val_end, seed=None):
-    """Training (shuffled), validation and test generators on the lecture's split, with val/test step counts."""
+def eval_ranges(n_rows, lookback, batch_size, train_end, val_end, val_steps=0, test_steps=0):
+    """``{"val": (min_index, max_index, steps), "test": (...)}`` for the validation and test generators.
+
+    ``steps`` = 0: the lecture's count over the whole range (max_index ``val_end`` and ``None``, as in the lecture).
+    A smaller positive number keeps only the first ``steps`` batches: the generator then cycles over exactly those,
+    so every epoch is validated on the same rows and ``naive_mae`` over the same range is comparable."""
+    ranges = {}
+    for name, start, end, max_index, steps in (("val", train_end + 1, val_end, val_end, val_steps),
+                                               ("test", val_end + 1, n_rows, None, test_steps)):
+        full = lecture_steps(start, end, lookback, batch_size)
+        if 0 < steps < full:
+            ranges[name] = (start, first_batches_end(start, lookback, batch_size, steps), steps)
+        else:
+            ranges[name] = (start, max_index, full)
+    return ranges
+
+
+class EvalBatches(keras.utils.PyDataset):
+    """The first ``steps`` batches of a non-shuffled ``generator`` as a Keras PyDataset: every pass starts a fresh
+    generator, so every epoch's validation (and every evaluate) sees the same batches in the same order."""
+
+    def __init__(self, data, lookback, delay, min_index, max_index, steps, batch_size=128, step=6):
+        super().__init__()
+        self.args = (data, lookback, delay, min_index, max_index)
+        self.kwargs = {"batch_size": batch_size, "step": step}
+        self.steps = steps
+        self.batches, self.next_index = None, 0
+
+    def __len__(self):
+        return self.steps
+
+    def __getitem__(self, index):
+        if self.batches is None or index != self.next_index:   # a new pass (or a jump): restart, skip ahead
+            self.batches = generator(*self.args, **self.kwargs)
+            for _ in range(index):
+                next(self.batches)
+        self.next_index = index + 1
+        return next(self.batches)
+
+
+def make_generators(data, lookback, step, delay, batch_size, train_end, val_end, seed=None, val_steps=0,
+                    test_steps=0):
+    """Training (shuffled), validation and test generators on the lecture's split, with val/test step counts.
+
+    ``val_steps`` / ``test_steps``: 0 = the lecture's whole range, n > 0 = its first n batches (see ``eval_ranges``)."""
+    ranges = eval_ranges(len(data), lookback, batch_size, train_end, val_end, val_steps, test_steps)
+    (val_min, val_max, val_steps), (test_min, test_max, test_steps) = ranges["val"], ranges["test"]
     train_gen = generator(data, lookback, delay, 0, train_end, shuffle=True, batch_size=batch_size, step=step,
                           seed=seed)
-    val_gen = generator(data, lookback, delay, train_end + 1, val_end, batch_size=batch_size, step=step)
-    test_gen = generator(data, lookback, delay, val_end + 1, None, batch_size=batch_size, step=step)
-    val_steps = (val_end - train_end - 1 - lookback) // batch_size
-    test_steps = (len(data) - val_end - 1 - lookback) // batch_size
+    val_gen = generator(data, lookback, delay, val_min, val_max, batch_size=batch_size, step=step)
+    test_gen = generator(data, lookback, delay, test_min, test_max, batch_size=batch_size, step=step)
     return train_gen, val_gen, test_gen, val_steps, test_steps
+
+
+def make_eval_batches(data, lookback, step, delay, batch_size, train_end, val_end, val_steps=0, test_steps=0):
+    """Validation and test data for ``fit``/``evaluate`` as EvalBatches, on the same rows as ``make_generators``'
+    val_gen / test_gen: (val_data, test_data)."""
+    ranges = eval_ranges(len(data), lookback, batch_size, train_end, val_end, val_steps, test_steps)
+    return tuple(EvalBatches(data, lookback, delay, *ranges[name], batch_size=batch_size, step=step)
+                 for name in ("val", "test"))

@@ -1,0 +1,98 @@
+"""``make student``: the student versions of the notebooks (no solutions, no hidden tests, no outputs) and a zip."""
+import argparse
+import re
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+
+from . import paths
+
+STUB = 'raise NotImplementedError("請完成練習 (write your code here)")'
+ANSWER = "請在此作答 (YOUR ANSWER HERE)"
+_SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n.*?^[ \t]*### END SOLUTION[^\n]*(\n|$)", re.M | re.S)
+_HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS[^\n]*\n.*?^[ \t]*### END HIDDEN TESTS[^\n]*(\n|$)", re.M | re.S)
+_VOLATILE = ("papermill", "execution", "ExecuteTime", "collapsed", "scrolled")
+
+
+def strip_solution(source: str, replacement: str) -> str:
+    """Replace every ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` region by ``replacement`` (same indent)."""
+    out = _SOLUTION.sub(lambda m: f"{m.group(1)}{replacement}{m.group(2)}", source)
+    if "### BEGIN SOLUTION" in out or "### END SOLUTION" in out:
+        raise ValueError("unbalanced ### BEGIN/END SOLUTION markers")
+    return out
+
+
+def strip_hidden(source: str) -> str:
+    """Remove every ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` region."""
+    out = _HIDDEN.sub("", source)
+    if "HIDDEN TESTS" in out:
+        raise ValueError("unbalanced ### BEGIN/END HIDDEN TESTS markers")
+    return out.rstrip("\n")
+
+
+def student_version(nb, where: str = "notebook"):
+    """A copy of a source notebook as students get it: stubs, visible tests only, test cells locked, no outputs."""
+    nb = nbformat.from_dict(nb)
+    nb.metadata.pop("papermill", None)
+    for number, cell in enumerate(nb.cells, 1):
+        try:
+            _strip_cell(cell)
+        except ValueError as err:
+            raise ValueError(f"{where}, cell {number}: {err}") from None
+    nbformat.validate(nb)
+    return nb
+
+
+def _strip_cell(cell) -> None:
+    """Strip one cell in place: volatile metadata, solution, hidden tests, outputs."""
+    for key in _VOLATILE:
+        cell.metadata.pop(key, None)
+    meta = cell.metadata.get("nbgrader", {})
+    if meta.get("solution"):
+        cell.source = strip_solution(cell.source, STUB if cell.cell_type == "code" else ANSWER)
+    elif meta.get("grade"):
+        cell.source = strip_hidden(cell.source)
+        meta["locked"] = True
+        cell.metadata.update(editable=False, deletable=False)
+    if cell.cell_type == "code":
+        cell.outputs, cell.execution_count = [], None
+
+
+def write_all(source: Path, out: Path) -> list:
+    """Write the student version of every notebook in ``source`` to ``out`` and ``out``.zip; return the files."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in sorted(Path(source).glob("*.ipynb")):
+        target = out / path.name
+        nbformat.write(student_version(nbformat.read(path, as_version=4), path.name), str(target))
+        written.append(target)
+    archive = out.with_suffix(".zip")
+    tmp = archive.with_name(f".{archive.name}.tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        for target in written:
+            info = zipfile.ZipInfo(target.name, date_time=(1980, 1, 1, 0, 0, 0))   # same bytes on every run
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, target.read_bytes(), zipfile.ZIP_DEFLATED)
+    tmp.replace(archive)
+    return written
+
+
+def main(argv=None) -> int:
+    """``python -m ch6.student``: write build/student/*.ipynb and build/student.zip."""
+    parser = argparse.ArgumentParser(prog="python -m ch6.student", description=main.__doc__)
+    parser.add_argument("--source", type=Path, default=paths.NOTEBOOKS, help="the source notebooks")
+    parser.add_argument("--out", type=Path, default=paths.BUILD / "student", help="where the student versions go")
+    args = parser.parse_args(argv)
+    try:
+        written = write_all(args.source, args.out)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {len(written)} student notebook(s) to {args.out}/ and {args.out.with_suffix('.zip')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Fixture notebooks and adversarial submissions for tests/test_grading.py."""

@@ -1,0 +1,469 @@
+"""The grader: checks and criteria, student versions, and grading real and adversarial copies in the sandbox."""
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import psutil
+import pytest
+
+from ch6 import grading, paths, sandbox, student
+from grading_fixtures import attacks, build
+
+REAL_DATA = paths.data_root()
+KERAS_NB, PLAIN_NB = "6-9-1_keras_fixture.ipynb", "6-9-2_plain_fixture.ipynb"
+KERAS_LIMITS = sandbox.Limits(cell_timeout=240, wall=400)
+PLAIN_LIMITS = sandbox.Limits(cell_timeout=15, wall=120, memory=1 << 30, tasks=64)
+HOST_TMP = Path("/tmp") / f"ch6-grading-escape-{os.getpid()}"
+
+
+# ------------------------------------------------------------------------------------------ unit tests
+
+def test_parse_checks_reads_names_criteria_points_and_hidden():
+    checks = grading.parse_checks(build.MODEL_TESTS)
+    assert [c.name for c in checks] == ["parameter count", "one loss per epoch", "standardized mean",
+                                        "final loss is finite"]
+    assert [c.hidden for c in checks] == [False, True, True, True]
+    assert checks[0].expr == "model.count_params()" and checks[0].criterion == {"equals": 3}
+    assert checks[2].criterion == {"close": 0.0, "tol": 1e-5} and checks[2].points == 0.5
+
+
+@pytest.mark.parametrize("source", [
+    "check('x', 1)",                                        # no criterion
+    "check('x', 1, equals=1, isa='int')",                   # two criteria
+    "check('x', 1, equals=answer)",                         # not a literal
+    "check(name, 1, equals=1)",                             # name not a literal
+    "check('x', 1, equals=1, tol=0.1)",                     # tol without close
+    "check('x', 1, isa='tuple')",
+    "x = 1\ncheck('x', x, equals=1)",                       # code in a test cell
+    "### BEGIN HIDDEN TESTS\ncheck('x', 1, equals=1)",      # unbalanced markers
+])
+def test_parse_checks_rejects_cells_that_break_the_format(source):
+    with pytest.raises(grading.AuthoringError):
+        grading.parse_checks(source, "nb [ex1-tests]")
+
+
+def test_judge_is_strict_about_types():
+    assert grading.judge(5, equals=5)[0] and not grading.judge(5.0, equals=5)[0]
+    assert not grading.judge(True, equals=1)[0] and not grading.judge(1, equals=True)[0]
+    assert grading.judge([2, 11], equals=(2, 11))[0] and not grading.judge([2, 11.0], equals=[2, 11])[0]
+    assert grading.judge({"a": [1]}, equals={"a": [1]})[0] and not grading.judge({"a": [1]}, equals={"a": 1})[0]
+    assert grading.judge(0.1000001, close=0.1, tol=1e-3)[0] and not grading.judge(float("nan"), close=0.1)[0]
+    assert grading.judge([1, 2.0], close=[1, 2], tol=0)[0] and not grading.judge(True, close=1, tol=0.5)[0]
+    assert grading.judge(3, between=(0, 5))[0] and not grading.judge(True, between=(0, 5))[0]
+    assert not grading.judge(float("inf"), between=(0, float("inf")))[0]
+    assert grading.judge("s", isa="str")[0] and not grading.judge(True, isa="int")[0]
+
+
+class AlwaysEqual:
+    def __eq__(self, other):
+        return True
+
+
+class FloatSub(float):
+    def __eq__(self, other):
+        return True
+
+
+class FakeNumpy:
+    __module__ = "numpy"
+
+    def tolist(self):
+        return [1, 2]
+
+
+class ArraySub(np.ndarray):
+    pass
+
+
+@pytest.mark.parametrize("fake", [AlwaysEqual(), FloatSub(1.0), FakeNumpy(), np.zeros(2).view(ArraySub),
+                                  {1: 2}, {"a": AlwaysEqual()}, [1, FloatSub(2.0)], object(), np.array([object()])])
+def test_to_plain_refuses_what_is_not_plain_data(fake):
+    with pytest.raises(TypeError):
+        grading.to_plain(fake)
+
+
+def test_to_plain_converts_numpy_and_tuples_to_exact_builtin_types():
+    value = grading.to_plain({"a": (np.int64(3), np.float32(0.5)), "b": np.arange(3), "c": np.bool_(True)})
+    assert value == {"a": [3, 0.5], "b": [0, 1, 2], "c": True}
+    assert [type(v) for v in value["a"]] == [int, float] and type(value["c"]) is bool
+    loop = []
+    loop.append(loop)
+    with pytest.raises(ValueError):
+        grading.to_plain(loop)
+
+
+def test_check_prints_a_tick_or_raises_with_the_reason(capsys):
+    grading.check("size", np.int64(5), equals=5, points=1)
+    assert "✓ size" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match="expected a value equal"):
+        grading.check("size", 4, equals=5)
+    with pytest.raises(AssertionError, match="not plain data"):
+        grading.check("size", AlwaysEqual(), equals=5)
+
+
+def test_values_survive_the_wire_and_foreign_lines_are_ignored():
+    values = [None, True, 3, -0.5, float("nan"), float("inf"), "中文\n\ud800 'quotes'", [1, [2.5]], {"k\n": {"x": []}}]
+    nonce = "ab" * 16
+    text = "".join(f"{nonce} {i} v {grading._wire(v)}\n" for i, v in enumerate(values))
+    text += f"{nonce} 0 v 999\n{'cd' * 16} 1 v 1\n{nonce} 99 v 1\n{nonce} x v 1\nnoise\n"
+    text += f"{nonce} {len(values)} e {grading._wire('NameError: x')}\n{nonce} {len(values) + 1} v [[[\n"
+    found = grading.read_values(text, nonce, len(values) + 2)
+    got = [found[i][1] for i in range(len(values))]
+    assert got[4] != got[4] and got[:4] + got[5:] == values[:4] + values[5:]
+    assert found[len(values)] == ("e", "NameError: x") and found[len(values) + 1][0] == "e"
+    assert len(found) == len(values) + 2
+
+
+@pytest.mark.parametrize("data, reason", [(b"", "empty"), (b"\xff\xfe\x00", "UTF-8"), (b"{not json", "notebook"),
+                                          (b"{}", "notebook"), (b'{"cells": 5, "nbformat": 4}', "notebook")])
+def test_read_copy_explains_unreadable_files(data, reason):
+    with pytest.raises(grading.Unreadable, match=reason):
+        grading.read_copy(data)
+
+
+def test_prepare_restores_tests_from_the_source_and_keeps_answers_out():
+    source = build.keras_notebook()
+    copy = build.copy_with(source, build.correct("6-9-1"), tests={"ex1-tests": attacks.EDITED_TESTS,
+                                                                   "ex2-tests": None})
+    copy.cells[5], copy.cells[8] = copy.cells[8], copy.cells[5]          # the student swapped the exercises
+    prepared = grading.prepare(copy, grading.exercises(source), {"data": "/d", "epochs": 1})
+    cells = prepared.notebook.cells
+    text = "\n".join(c.source for c in cells)
+    tags = [c.metadata.get("tags", []) for c in cells]
+    assert cells[0].metadata["ch6"]["role"] == "preamble"
+    assert tags.index(["injected-parameters"]) == tags.index(["parameters"]) + 1 and "epochs = 1" in text
+    assert not any(re.search(r"(?<![.\w])check\(", c.source) for c in cells if "cell" in c.metadata.get("ch6", {}))
+    assert prepared.extract_at[0] < prepared.extract_at[1]                # the source's order wins
+    first, second = (cells[at].source for at in prepared.extract_at)
+    assert "vocab[:2]" in first and "count_params" in second
+    assert "'apple': 3" not in text and '"apple": 3' not in text and "1000000.0" not in text
+
+
+def test_student_version_has_stubs_visible_tests_only_and_no_outputs(tmp_path):
+    source = build.keras_notebook()
+    source.cells[3].outputs = [nbformat.v4.new_output("stream", text="old output")]
+    (tmp_path / "src").mkdir()
+    build.write(source, tmp_path / "src" / KERAS_NB)
+    written = student.write_all(tmp_path / "src", tmp_path / "student")
+    nb = nbformat.read(written[0], as_version=4)
+    text = "\n".join(c.source for c in nb.cells)
+    assert "BEGIN SOLUTION" not in text and "HIDDEN" not in text and "vocab[:2]" not in text
+    assert text.count(student.STUB) == 2 and 'check("vocabulary size"' in text
+    tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert all(c.metadata["editable"] is False and c.metadata["deletable"] is False for c in tests)
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in nb.cells if c.cell_type == "code")
+    first = (tmp_path / "student.zip").read_bytes()
+    student.write_all(tmp_path / "src", tmp_path / "student")
+    assert (tmp_path / "student.zip").read_bytes() == first
+    assert zipfile.ZipFile(io.BytesIO(first)).namelist() == [KERAS_NB]
+
+
+def test_read_submission_never_follows_links_or_blocks(tmp_path):
+    (tmp_path / "real.ipynb").write_text("{}")
+    (tmp_path / "link.ipynb").symlink_to(tmp_path / "real.ipynb")
+    os.mkfifo(tmp_path / "fifo.ipynb")
+    assert grading.read_submission(tmp_path / "real.ipynb") == (b"{}", None)
+    assert grading.read_submission(tmp_path / "link.ipynb") == (None, "is a symbolic link")
+    assert grading.read_submission(tmp_path / "fifo.ipynb") == (None, "is not a regular file")
+    assert grading.read_submission(tmp_path / "none.ipynb") == (None, "not submitted")
+
+
+def test_an_interrupted_write_leaves_the_old_file(tmp_path, monkeypatch):
+    target = tmp_path / "grades.csv"
+    target.write_text("old\n")
+    monkeypatch.setattr(os, "replace", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError):
+        grading._write_atomic(target, "new\n" * 1000)
+    assert target.read_text() == "old\n" and os.listdir(tmp_path) == ["grades.csv"]
+
+
+# ------------------------------------------------------------------------------------------ in the sandbox
+
+def sandbox_processes() -> list:
+    """Processes of graded copies still alive: their uid range, or the runner's command line."""
+    found = []
+    for proc in psutil.process_iter(["uids", "cmdline"]):
+        uid = proc.info["uids"].real if proc.info["uids"] else -1
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if sandbox.UID_BASE <= uid < sandbox.UID_BASE + sandbox.UID_SPAN or "ch6.sandbox" in cmdline:
+            found.append((proc.pid, uid, cmdline))
+    return found
+
+
+def test_the_wall_clock_limit_kills_a_copy_that_ignores_interrupts():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import os, signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "if os.fork() == 0:\n    os.setsid()\n    time.sleep(1000)\ntime.sleep(1000)")])
+    start = time.monotonic()
+    outcome = sandbox.run(nb, [], sandbox.Limits(cell_timeout=100, wall=6), [])
+    assert outcome.ended == "timeout" and 6 <= time.monotonic() - start < 20
+    assert sandbox_processes() == []
+
+
+def test_the_fallback_sandbox_scrubs_limits_and_cleans_up(monkeypatch):
+    monkeypatch.setattr(sandbox, "isolation", lambda: "fallback")
+    monkeypatch.setenv("CH6_TEST_SECRET", "the grader's secret")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import os, resource, time\nprint(resource.getrlimit(resource.RLIMIT_DATA)[0])\n"
+        "print(os.getuid(), os.getcwd(), sorted(os.environ))\n"
+        "if os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(1000)\n    os._exit(0)")])
+    limits = sandbox.Limits(cell_timeout=60, wall=120, memory=1 << 30)
+    outcome = sandbox.run(nb, [0], limits, [])
+    assert outcome.ended == "done" and outcome.isolation == "fallback"
+    data_limit, rest = outcome.events[0]["stdout"].split("\n", 1)
+    uid, cwd, env = rest.split(" ", 2)
+    assert int(data_limit) == limits.memory
+    assert "CH6_TEST_SECRET" not in env and "DATA_DIR" not in env and not Path(cwd).exists()
+    assert (int(uid) != os.geteuid()) == sandbox._own_uids("fallback")
+    assert sandbox_processes() == []
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    """Data, the two fixture source folders and a profile; DATA_DIR points at the data for the module."""
+    root = tmp_path_factory.mktemp("grading")
+    (root / "data" / "sample").mkdir(parents=True)
+    (root / "data" / "sample" / "words.txt").write_text(build.WORDS)
+    for folder, name, nb in (("src_keras", KERAS_NB, build.keras_notebook()),
+                             ("src_plain", PLAIN_NB, build.plain_notebook())):
+        (root / folder).mkdir()
+        build.write(nb, root / folder / name)
+    (root / "ci.yaml").write_text(build.PROFILE)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DATA_DIR", str(root / "data"))
+        mp.setenv("CH6_TEST_SECRET", "the grader's secret")
+        yield root
+
+
+@pytest.fixture(scope="module")
+def host_server():
+    """A TCP server on the host's 127.0.0.1 that counts the connections it gets."""
+    server, accepted = socket.create_server(("127.0.0.1", 0)), []
+
+    def serve():
+        while True:
+            accepted.append(server.accept())
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield server.getsockname()[1], accepted
+    server.close()
+
+
+def grade(workspace, subs: str, out: str, source: str, limits, **kw) -> dict:
+    report = grading.grade_all(workspace / subs, workspace / out, jobs=2, profile=str(workspace / "ci.yaml"),
+                               source=workspace / source, limits=limits, progress=False, **kw)
+    report["rows"] = read_rows(workspace / out / "grades.csv")
+    report["leftovers"] = sandbox_processes()
+    return report
+
+
+def read_rows(path: Path) -> dict:
+    """{student: [(score, status) per exercise]} from grades.csv (checks the header too)."""
+    with open(path, newline="") as f:
+        reader = csv.reader(f)
+        assert next(reader) == grading.GRADES_HEADER
+        rows = {}
+        for student_id, _, _, score, _, status in reader:
+            rows.setdefault(student_id, []).append((float(score), status))
+    return rows
+
+
+def data_digest(root: Path) -> str:
+    return hashlib.sha256(repr(sorted((str(p), p.read_bytes()) for p in root.rglob("*") if p.is_file()))
+                          .encode()).hexdigest()
+
+
+EXPECTED_KERAS = {
+    "correct": [(3, "ok"), (3, "ok")],
+    "blank": [(0, "unanswered"), (0, "unanswered")],
+    "malformed": [(0, "unreadable")] * 2,
+    "empty": [(0, "unreadable")] * 2,
+    "symlink": [(0, "unreadable")] * 2,                  # a link to the source notebook
+    "wrongname": [(0, "missing")] * 2,
+}
+
+
+@pytest.fixture(scope="module")
+def keras_batch(workspace):
+    """Grade the Keras fixture's copies (TensorFlow trains in the sandbox) and the unreadable ones, two at a time."""
+    source = build.keras_notebook()
+    subs = workspace / "subs_keras"
+    for name in EXPECTED_KERAS:
+        (subs / name).mkdir(parents=True)
+    build.write(build.copy_with(source, build.correct("6-9-1")), subs / "correct" / KERAS_NB)
+    build.write(student.student_version(source), subs / "blank" / KERAS_NB)
+    (subs / "malformed" / KERAS_NB).write_text('{"cells": [')
+    (subs / "empty" / KERAS_NB).write_bytes(b"")
+    (subs / "symlink" / KERAS_NB).symlink_to(workspace / "src_keras" / KERAS_NB)
+    build.write(build.copy_with(source, build.correct("6-9-1")), subs / "wrongname" / "6-9-1_keras_fixture (1).ipynb")
+    return grade(workspace, "subs_keras", "out_keras", "src_keras", KERAS_LIMITS)
+
+
+@pytest.mark.parametrize("who", sorted(EXPECTED_KERAS))
+def test_keras_fixture_copies_get_exactly_their_marks(keras_batch, who):
+    assert keras_batch["rows"][who] == EXPECTED_KERAS[who]
+
+
+def test_feedback_explains_but_never_shows_hidden_tests(keras_batch, workspace):
+    feedback = workspace / "out_keras" / "feedback"
+    assert sorted(p.name for p in feedback.iterdir()) == sorted(f"{who}.md" for who in EXPECTED_KERAS)
+    for page in feedback.iterdir():
+        text = page.read_text()
+        assert "vocab[:2]" not in text and '"apple": 3' not in text and "'apple': 3" not in text
+        assert "history.history" not in text and "1e6" not in text
+    blank = (feedback / "blank.md").read_text()
+    assert "first two words (hidden test" in blank and "NotImplementedError" in blank
+    assert "did you mean 6-9-1_keras_fixture.ipynb" in (feedback / "wrongname.md").read_text()
+    assert "symbolic link" in (feedback / "symlink.md").read_text()
+    assert "**總分 (Total): 6 / 6**" in (feedback / "correct.md").read_text()
+
+
+def test_regrading_reuses_unchanged_copies_and_redoes_changed_ones(keras_batch, workspace):
+    grades = workspace / "out_keras" / "grades.csv"
+    before = grades.read_bytes()
+    again = grade(workspace, "subs_keras", "out_keras", "src_keras", KERAS_LIMITS)
+    assert again["ran"] == 0 and grades.read_bytes() == before
+    (workspace / "subs_keras" / "malformed" / KERAS_NB).write_text("[]")
+    again = grade(workspace, "subs_keras", "out_keras", "src_keras", KERAS_LIMITS)
+    assert again["ran"] == 1 and again["rows"] == keras_batch["rows"] and again["leftovers"] == []
+
+
+EXPECTED_PLAIN = {
+    "correct": [(3, "ok"), (3, "ok")],
+    "errors": [(0, "error"), (3, "memory")],            # ZeroDivisionError; a 1 TiB bytearray after the answer
+    "loop": [(0, "timeout"), (3, "ok")],
+    "sleep": [(3, "ok"), (0, "timeout")],               # ignores SIGINT: the rest of the copy is not run
+    "exits": [(3, "error"), (0, "error")],              # SystemExit after the answer; sys.exit(1) before it
+    "exit": [(0, "crashed"), (0, "crashed")],           # os._exit(0)
+    "killparent": [(3, "ok"), (0, "crashed")],          # kills the notebook runner
+    "killall": [(0, "crashed"), (0, "crashed")],        # kill(-1) and killpg(0)
+    "oom": [(3, "ok"), (0, "memory")],                  # allocates until the memory limit
+    "resources": [(3, "ok"), (3, "ok")],                # 100 MB of output, a full disk, a fork flood, a daemon
+    "tamper": [(0, "ok"), (0, "ok")],                   # fakes, patched helpers and builtins, forged output and
+                                                        # files, an edited and a deleted test cell
+    "snoop": [(3, "ok"), (3, "ok")],                    # nbformat v3; right answers only if every attempt failed
+}
+
+
+@pytest.fixture(scope="module")
+def plain_batch(workspace, host_server):
+    """Grade the crash, hang, flood and tampering cases on the notebook without TensorFlow, with short limits."""
+    source = build.plain_notebook()
+    subs = workspace / "subs_plain"
+    snoop = attacks.snoop(
+        source=str(workspace / "src_plain" / PLAIN_NB), notebooks=str(paths.NOTEBOOKS), other=str(subs / "correct"),
+        out=str(workspace / "out_plain"), data_file=str(workspace / "data" / "sample" / "words.txt"),
+        data_new=str(workspace / "data" / "sample" / "new.txt"), repo_file=str(paths.REPO / "ch6" / "pwned.py"),
+        port=host_server[0], host_tmp=str(HOST_TMP))
+    answers = {"correct": {}, "errors": {"ex1": "1 / 0", "ex2": attacks.MEMORY_BOMB}, "loop": {"ex1": attacks.LOOP},
+               "sleep": {"ex2": attacks.SLEEP_IGNORING_SIGINT},
+               "exits": {"ex1": attacks.SYSTEM_EXIT, "ex2": attacks.SYS_EXIT_FIRST}, "exit": {"ex1": attacks.OS_EXIT},
+               "killparent": {"ex2": attacks.KILL_PARENT}, "killall": {"ex1": attacks.KILL_ALL},
+               "oom": {"ex2": attacks.MEMORY_CREEP},
+               "resources": {"ex1": attacks.HUGE_OUTPUT_AND_DISK, "ex2": attacks.PROCESS_FLOOD},
+               "snoop": {"ex1": snoop}}
+    for who, answer in answers.items():
+        (subs / who).mkdir(parents=True)
+        build.write(build.copy_with(source, build.correct("6-9-2", **answer)), subs / who / PLAIN_NB)
+    (subs / "tamper").mkdir()
+    tamper = build.copy_with(source, {"ex1": attacks.TAMPER_VOCAB, "ex2": attacks.TAMPER_SQUARES},
+                             tests={"ex1-tests": attacks.EDITED_TESTS, "ex2-tests": None})
+    build.write(tamper, subs / "tamper" / PLAIN_NB)
+    v4 = nbformat.read(subs / "snoop" / PLAIN_NB, as_version=4)
+    (subs / "snoop" / PLAIN_NB).write_text(nbformat.writes(v4, version=3))
+    before = data_digest(workspace / "data")
+    report = grade(workspace, "subs_plain", "out_plain", "src_plain", PLAIN_LIMITS)
+    report["data_unchanged"] = data_digest(workspace / "data") == before
+    return report
+
+
+@pytest.mark.parametrize("who", sorted(EXPECTED_PLAIN))
+def test_crashing_hanging_flooding_and_tampering_copies_get_exactly_their_marks(plain_batch, who):
+    assert plain_batch["rows"][who] == EXPECTED_PLAIN[who]
+
+
+def test_no_copy_leaves_a_process_or_a_file_behind(plain_batch, workspace, host_server):
+    assert plain_batch["leftovers"] == []
+    assert plain_batch["data_unchanged"] and not (paths.REPO / "ch6" / "pwned.py").exists()
+    assert not HOST_TMP.exists() and not (workspace / "data" / "sample" / "new.txt").exists()
+    assert host_server[1] == []
+    assert sorted(p.name for p in (workspace / "src_plain").iterdir()) == [PLAIN_NB]
+    assert json.loads((workspace / "subs_plain" / "snoop" / PLAIN_NB).read_text())["nbformat"] == 3
+
+
+def test_force_regrades_an_unchanged_copy(plain_batch, workspace):
+    (workspace / "subs_force" / "correct").mkdir(parents=True)
+    (workspace / "subs_force" / "correct" / PLAIN_NB).write_bytes(
+        (workspace / "subs_plain" / "correct" / PLAIN_NB).read_bytes())
+    shutil.copytree(workspace / "out_plain" / ".cache", workspace / "out_force" / ".cache")
+    cached = grade(workspace, "subs_force", "out_force", "src_plain", PLAIN_LIMITS)
+    forced = grade(workspace, "subs_force", "out_force", "src_plain", PLAIN_LIMITS, force=True)
+    assert (cached["ran"], forced["ran"]) == (0, 1)
+    assert cached["rows"] == forced["rows"] == {"correct": EXPECTED_PLAIN["correct"]}
+
+
+def test_a_dask_cluster_gives_the_same_gradebook_as_the_local_pool(plain_batch, workspace):
+    distributed = pytest.importorskip("distributed")
+    chosen = ("correct", "exit")
+    for who in chosen:
+        (workspace / "subs_dask" / who).mkdir(parents=True)
+        (workspace / "subs_dask" / who / PLAIN_NB).write_bytes((workspace / "subs_plain" / who / PLAIN_NB).read_bytes())
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        report = grade(workspace, "subs_dask", "out_dask", "src_plain", PLAIN_LIMITS,
+                       scheduler=cluster.scheduler_address)
+    local = (workspace / "out_plain" / "grades.csv").read_text().splitlines()
+    expected = [line for line in local if line.startswith(("student,",) + tuple(f"{who}," for who in chosen))]
+    assert report["ran"] == 2 and report["leftovers"] == []
+    assert (workspace / "out_dask" / "grades.csv").read_text().splitlines() == expected
+
+
+def test_the_command_line_writes_the_gradebook_and_a_summary(workspace, tmp_path):
+    subs = tmp_path / "subs"
+    (subs / "ann").mkdir(parents=True)
+    (subs / "bob").mkdir()
+    (subs / "ann" / PLAIN_NB).write_text("not a notebook")
+    (subs / "bob" / "notes.txt").write_text("hi")
+    run = subprocess.run([sys.executable, "-m", "ch6.grading", str(subs), "--out", str(tmp_path / "out"),
+                          "--jobs", "2", "--profile", str(workspace / "ci.yaml"), "--source",
+                          str(workspace / "src_plain")], capture_output=True, text=True, cwd=paths.REPO, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "graded 2 student(s)" in run.stdout and "missing 2" in run.stdout and "unreadable 2" in run.stdout
+    assert "grading" in run.stderr                                           # the progress bar
+    assert (tmp_path / "out" / "grades.csv").read_text().splitlines() == [
+        "student,notebook,exercise,score,max_score,status",
+        "ann,6-9-2_plain_fixture,ex1,0,3,unreadable", "ann,6-9-2_plain_fixture,ex2,0,3,unreadable",
+        "bob,6-9-2_plain_fixture,ex1,0,3,missing", "bob,6-9-2_plain_fixture,ex2,0,3,missing"]
+    assert "ignored 'notes.txt'" in (tmp_path / "out" / "feedback" / "bob.md").read_text()
+
+
+@pytest.mark.skipif(not (paths.NOTEBOOKS / "6-1-1_one_hot_encoding.ipynb").exists()
+                    or not (REAL_DATA / "sample" / "MANIFEST.json").exists(),
+                    reason="needs notebooks/6-1-1 and the sample data (make sample)")
+def test_the_real_6_1_1_solution_gets_full_marks_and_its_student_version_none(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATA_DIR", str(REAL_DATA))
+    name = "6-1-1_one_hot_encoding.ipynb"
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / name).write_bytes((paths.NOTEBOOKS / name).read_bytes())
+    source = nbformat.read(tmp_path / "src" / name, as_version=4)
+    for who, nb in (("solution", source), ("blank", student.student_version(source))):
+        (tmp_path / "subs" / who).mkdir(parents=True)
+        build.write(nb, tmp_path / "subs" / who / name)
+    report = grading.grade_all(tmp_path / "subs", tmp_path / "out", jobs=2, source=tmp_path / "src", progress=False)
+    rows = {(r["student"], ex["name"]): ex for r in report["results"] for ex in r["exercises"]}
+    assert all(ex["score"] == ex["max_score"] and ex["status"] == "ok" for (who, _), ex in rows.items()
+               if who == "solution")
+    assert all(ex["score"] == 0 and ex["status"] == "unanswered" for (who, _), ex in rows.items() if who == "blank")
+    assert sandbox_processes() == []
