@@ -11,6 +11,8 @@ OUT ?= build/grades
 SCHEDULER ?=
 DATA_DIR ?= $(CURDIR)/data
 SAMPLE_DIR := $(DATA_DIR)/$(if $(filter full,$(SIZE)),sample-full,sample)
+comma := ,
+CI_DIR := build/ci$(if $(NB),-$(subst $(comma),_,$(NB)))
 export DATA_DIR
 export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
@@ -49,8 +51,8 @@ test-unit: setup $(DATA_DIR)/sample/MANIFEST.json ## Unit tests of the ch6 packa
 	$(PY) -m pytest -q -n 2 tests
 
 test-notebooks: setup $(DATA_DIR)/sample/MANIFEST.json ## Execute the notebooks with the ci profile under nbval (NB=...)
-	rm -rf build/ci && $(PY) -m ch6.run --profile ci --prepare-only --out build/ci $(if $(NB),--nb $(NB)) >/dev/null
-	CH6_PROFILE=ci $(PY) -m pytest -q -n 2 --dist loadscope --nbval-lax --nbval-current-env --nbval-cell-timeout=600 build/ci
+	rm -rf $(CI_DIR) && $(PY) -m ch6.run --profile ci --prepare-only --out $(CI_DIR) $(if $(NB),--nb $(NB)) >/dev/null
+	CH6_PROFILE=ci $(PY) -m pytest -q -n 2 --dist loadscope --nbval-lax --nbval-current-env --nbval-cell-timeout=600 $(CI_DIR)
 
 student: setup ## Write student versions (no solutions, no hidden tests) to build/student and build/student.zip
 	$(PY) -m ch6.student

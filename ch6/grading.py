@@ -22,7 +22,7 @@ import textwrap
 import time
 import traceback
 from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, as_completed, wait
 from dataclasses import asdict, dataclass
 from difflib import get_close_matches
 from pathlib import Path
@@ -365,11 +365,12 @@ def prepare(copy, exercise_list: list, parameters: dict) -> Prepared:
         source, meta = cell.get("source"), cell.get("metadata")
         meta = meta if isinstance(meta, dict) else {}
         grade_id = (meta.get("nbgrader") if isinstance(meta.get("nbgrader"), dict) else {}).get("grade_id")
-        if cell.get("cell_type") != "code" or type(source) is not str:
-            continue
+        tags = meta.get("tags") if isinstance(meta.get("tags"), list) else []
+        if cell.get("cell_type") != "code" or type(source) is not str or "injected-parameters" in tags:
+            continue                                      # a papermill run's parameters are replaced by ours
         if grade_id in test_ids or _only_checks(source):
             continue                                      # tests come from the source notebook, not the copy
-        tags = ["parameters"] if isinstance(meta.get("tags"), list) and "parameters" in meta["tags"] else []
+        tags = ["parameters"] if "parameters" in tags else []
         new = nbformat.v4.new_code_cell(source, metadata={"ch6": {"cell": number}, "tags": tags})
         if isinstance(grade_id, str):
             by_id[grade_id] = len(cells)
@@ -505,7 +506,7 @@ def _score(job: dict, prepared: Prepared, outcome) -> dict:
                      "max_score": ex.max_score, "status": status, "checks": checks})
         previous = at
     return {"exercises": rows, "notes": _run_notes(prepared, outcome, job["limits"]),
-            "isolation": outcome.isolation, "ended": outcome.ended}
+            "isolation": outcome.isolation, "ended": outcome.ended, "uid": outcome.uid}
 
 
 def _status(event, span: list, solution, ended: str) -> str:
@@ -665,12 +666,13 @@ def grader_version() -> str:
 def make_jobs(submissions: Path, student_ids: list, source_map: dict, parameters: dict, limits: sandbox.Limits):
     """One job per student x notebook (lazily: the copies are read as the pool asks for them)."""
     version = grader_version()
+    digests = {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, (path, _) in source_map.items()}
     for student in student_ids:
-        for name, (path, exercise_list) in source_map.items():
+        for name, (_, exercise_list) in source_map.items():
             data, problem = read_submission(Path(submissions) / student / name)
-            key = hashlib.sha256(json.dumps([version, hashlib.sha256(data or b"").hexdigest(), problem,
-                                             hashlib.sha256(path.read_bytes()).hexdigest(), parameters[name],
-                                             asdict(limits)], sort_keys=True, default=str).encode()).hexdigest()
+            key = hashlib.sha256(json.dumps([version, hashlib.sha256(data or b"").hexdigest(), problem, digests[name],
+                                             parameters[name], asdict(limits)], sort_keys=True, default=str)
+                                 .encode()).hexdigest()
             yield {"student": student, "notebook": name, "data": data, "problem": problem, "key": key,
                    "exercises": exercise_list, "parameters": parameters[name], "limits": asdict(limits)}
 
@@ -678,10 +680,10 @@ def make_jobs(submissions: Path, student_ids: list, source_map: dict, parameters
 def run_jobs(jobs, workers: int, scheduler: str | None = None):
     """Yield grade_copy(job) results as they finish: a local thread pool, or a Dask cluster at ``scheduler``."""
     if scheduler:
-        from distributed import Client, as_completed
+        import distributed
 
-        with Client(scheduler) as client:
-            window = as_completed()
+        with distributed.Client(scheduler) as client:
+            window = distributed.as_completed()
             for job in jobs:
                 window.add(client.submit(grade_copy, job, pure=False))
                 if window.count() >= 2 * max(1, sum(client.nthreads().values())):
@@ -696,7 +698,7 @@ def run_jobs(jobs, workers: int, scheduler: str | None = None):
             if len(pending) >= 2 * workers:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 yield from (f.result() for f in done)
-        for future in pending:
+        for future in as_completed(pending):
             yield future.result()
 
 

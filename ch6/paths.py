@@ -47,11 +47,17 @@ def require(folder: Path, name: str) -> Path:
     return path
 
 
+def shown(folder: Path) -> str:
+    """A folder as it is best shown in stored outputs: relative to the repository when inside it."""
+    folder = Path(folder).resolve()
+    return str(folder.relative_to(REPO)) if folder.is_relative_to(REPO) else str(folder)
+
+
 def describe(folder: Path) -> str:
     """One line saying which data a folder holds (real downloads or synthetic sample, and its size)."""
     manifest = Path(folder) / "MANIFEST.json"
     if manifest.exists():
         info = json.loads(manifest.read_text(encoding="utf-8"))
         return (f"synthetic sample data (ch6.sample, size={info.get('size')}, seed={info.get('seed')}) "
-                f"in {folder}; GloVe vectors are the real glove.6B.50d")
-    return f"real datasets (make data) in {folder}"
+                f"in {shown(folder)}; GloVe vectors are the real glove.6B.50d")
+    return f"real datasets (make data) in {shown(folder)}"

@@ -142,7 +142,7 @@ GLOVE_TOP = 50_000        # only GloVe's 50,000 most frequent tokens are used an
 NEIGHBOURS = 10           # a test-only synonym is among the 10 nearest GloVe neighbours of a training word
 MAX_SYNONYMS = 3          # test-only synonyms per training word, at most
 
-# Lexicon words with an -ly form that still do not read as adjectives about a film (or are slurs).
+# Lexicon words with an -ly form that still do not read as adjectives about a film.
 NOT_FILM_ADJECTIVES = set("""
 united like free care love kind sure ready certain supreme friend responsible god active safe determined
 prominent secure peaceful confident healthy stable alert vital innocent lucky loyal eager excited keen
@@ -305,7 +305,8 @@ def vocabulary() -> dict:
         "feelings": {s: signed(FEELINGS, s) for s in (1, -1)},
         "verdict_nouns": {s: signed(VERDICT_NOUNS, s) for s in (1, -1)},
         "verbs_past": {s: signed(VERBS_PAST, s) for s in (1, -1)},
-        "things": filler_nouns(tokens, rank, lexicon),
+        "things": filler_nouns(tokens, rank, lexicon, 3_000, GLOVE_TOP),      # above 3,000: function words
+        "rare_things": filler_nouns(tokens, rank, lexicon, GLOVE_TOP, 150_000),
         "roles": neutral(ROLES), "places": neutral(PLACES), "aspects": neutral(ASPECTS),
         "thing_verbs": neutral(THING_VERBS), "person_verbs": neutral(PERSON_VERBS),
         "genres": neutral(GENRES), "first_names": neutral(FIRST_NAMES), "surnames": neutral(SURNAMES),
@@ -345,18 +346,17 @@ def split_synonyms(adjectives: list, core: set, lexicon: dict, tokens: list, vec
     return train, test_only
 
 
-def filler_nouns(tokens: list, rank: dict, lexicon: dict) -> list:
-    """Neutral nouns from GloVe's frequency-ordered vocabulary, told apart by their word forms.
+def filler_nouns(tokens: list, rank: dict, lexicon: dict, start: int, stop: int) -> list:
+    """Neutral nouns of GloVe frequency rank ``start`` to ``stop``, told apart by their word forms.
 
-    A noun here ranks 3,000 to ``GLOVE_TOP`` (above that rank are mostly function words and news
-    names), has a plural in GloVe's 100,000 most frequent tokens that ranks less than 8 times lower
-    (which drops most names), no -ed/-ing/-ly forms there, and is not in VADER's lexicon.
+    A noun here has a plural among GloVe's ``2 * stop`` most frequent tokens that ranks less than 8
+    times lower (which drops most names), no -ed/-ing/-ly forms there, and is not in VADER's lexicon.
     """
     def known(word):
-        return rank.get(word, 100_000) < 100_000
+        return rank.get(word, 2 * stop) < 2 * stop
 
     nouns = []
-    for word in tokens[3_000:GLOVE_TOP]:
+    for word in tokens[start:stop]:
         if (re.fullmatch(r"[a-z]{3,}", word) and word not in lexicon and not word.endswith(("s", "ing"))
                 and word not in NUMBER_WORDS and plural(word) not in lexicon
                 and known(plural(word)) and rank[plural(word)] < 8 * rank[word]
@@ -454,6 +454,7 @@ KIND_SHARES = (14, 3, 3)  # sentiment sentences: plain : negated : contrast
 VERDICT_RATE = 0.5        # chance that the last sentence is a verdict
 PARAGRAPH_BREAK = 0.2     # chance of "<br /><br />" between two sentences
 THING_EXPONENT = 0.8      # Zipf exponent of the neutral nouns: lower gives a larger vocabulary
+RARE_RATE = 0.01          # chance that a neutral noun is a rare one (GloVe rank 50,000 to 150,000)
 RATINGS = {0: ([1, 2, 3, 4], [0.4, 0.2, 0.2, 0.2]), 1: ([10, 9, 8, 7], [0.4, 0.2, 0.2, 0.2])}
 POOL_SLOTS = {"role": "roles", "place": "places", "aspect": "aspects", "tverb": "thing_verbs",
               "pverb": "person_verbs", "genre": "genres"}
@@ -516,7 +517,8 @@ class Writer:
         if name == "opp":
             return self.adjective(-e)
         if name in ("thing", "things"):
-            word = self.weighted(self.things)
+            rare = self.draw() < RARE_RATE
+            word = self.pick(v["rare_things"]) if rare else self.weighted(self.things)
             return word if name == "thing" else plural(word)
         if name in POOL_SLOTS:
             return self.pick(v[POOL_SLOTS[name]])
@@ -547,7 +549,7 @@ class Writer:
         if templates[i] is self.last:
             i = (i + 1) % len(templates)
         parts = self.last = templates[i]
-        text = "".join(self.slot(p, e, rating) if i % 2 else p for i, p in enumerate(parts))
+        text = "".join(self.slot(p, e, rating) if k % 2 else p for k, p in enumerate(parts))
         text = AN.sub(r"\1n ", " ".join(text.split()))
         return text[0].upper() + text[1:]
 
@@ -592,10 +594,10 @@ def make_reviews(n: int, split: str) -> dict:
         for cls in (0, 1):
             flipped[rng.choice(np.flatnonzero(truth == cls), flips, replace=False)] = True
     writer = Writer(rng, test=split == "test")
+    cumulative = {y: np.cumsum(probs).tolist() for y, (values, probs) in RATINGS.items()}
     texts, ratings = [], []
     for y in truth.tolist():
-        values, probs = RATINGS[y]
-        rating = values[bisect.bisect(np.cumsum(probs).tolist(), writer.draw())]
+        rating = RATINGS[y][0][bisect.bisect(cumulative[y], writer.draw())]
         texts.append(writer.review(1 if y else -1, rating))
         ratings.append(rating)
     labels = truth ^ flipped
@@ -691,6 +693,7 @@ def make_imdb(out: Path, size: str = "small") -> dict:
 # Jena climate
 
 
+# Temperature anomaly: time constant (hours), random part (degC), warming per hour per m/s of southerly wind.
 ANOMALY_TAU, ANOMALY_STD, ADVECTION = 48.0, 0.8, 0.08
 
 
@@ -857,9 +860,13 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     out = args.out or paths.data_root() / ("sample" if args.size == "small" else "sample-full")
     manifest, listing = build(out, args.size)
-    for name in sorted(listing):
+    reviews = sorted(name for name in listing if name.startswith("aclImdb/"))
+    for name in sorted(set(listing) - set(reviews)):
         size, digest = listing[name]
-        print(f"{name}  {size}  {digest}")
+        print(f"{digest}  {size:>11,}  {name}")
+    tree = hashlib.sha256("".join(f"{listing[n][1]}  {n}\n" for n in reviews).encode()).hexdigest()
+    print(f"{tree}  {sum(listing[n][0] for n in reviews):>11,}  aclImdb/ ({len(reviews):,} review files; "
+          "SHA-256 of their sorted 'sha256  path' lines)")
     print(f"{len(listing)} files, {sum(s for s, _ in listing.values()):,} bytes in {out} "
           f"(size={manifest['size']}, seed={manifest['seed']})")
     return 0

@@ -47,6 +47,7 @@ class Outcome:
     isolation: str               # bubblewrap | fallback
     seconds: float
     log: str                     # the tail of the sandbox's own stderr (bwrap or runner start-up errors)
+    uid: int | None = None       # the copy's own uid, when it had one
 
 
 # --------------------------------------------------------------------------------------------- host side
@@ -78,7 +79,8 @@ def run(notebook: dict, keep: list, limits: Limits, binds: list) -> Outcome:
     failed = last.get("kind") == "fail" and last.get("index") is None      # before any cell: not the copy's doing
     ended = ("done" if last.get("kind") == "done" else "timeout" if timed_out or last.get("kind") == "stuck"
              else "memory" if oom else "failed" if failed else "crashed")
-    return Outcome(events, ended, mode, round(time.monotonic() - start, 2), err.decode("utf-8", "replace")[-2000:])
+    return Outcome(events, ended, mode, round(time.monotonic() - start, 2), err.decode("utf-8", "replace")[-2000:],
+                   uid)
 
 
 def _supervise(command: list, env: dict, cwd: str, job: bytes, limits: Limits, uid, cgroups: list):

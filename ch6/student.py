@@ -36,6 +36,7 @@ def student_version(nb, where: str = "notebook"):
     """A copy of a source notebook as students get it: stubs, visible tests only, test cells locked, no outputs."""
     nb = nbformat.from_dict(nb)
     nb.metadata.pop("papermill", None)
+    nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
     for number, cell in enumerate(nb.cells, 1):
         try:
             _strip_cell(cell)

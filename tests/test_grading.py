@@ -139,12 +139,14 @@ def test_prepare_restores_tests_from_the_source_and_keeps_answers_out():
     copy = build.copy_with(source, build.correct("6-9-1"), tests={"ex1-tests": attacks.EDITED_TESTS,
                                                                    "ex2-tests": None})
     copy.cells[5], copy.cells[8] = copy.cells[8], copy.cells[5]          # the student swapped the exercises
+    copy.cells.insert(2, nbformat.v4.new_code_cell("epochs = 99", metadata={"tags": ["injected-parameters"]}))
     prepared = grading.prepare(copy, grading.exercises(source), {"data": "/d", "epochs": 1})
     cells = prepared.notebook.cells
     text = "\n".join(c.source for c in cells)
     tags = [c.metadata.get("tags", []) for c in cells]
     assert cells[0].metadata["ch6"]["role"] == "preamble"
     assert tags.index(["injected-parameters"]) == tags.index(["parameters"]) + 1 and "epochs = 1" in text
+    assert tags.count(["injected-parameters"]) == 1 and "epochs = 99" not in text     # a stale papermill cell
     assert not any(re.search(r"(?<![.\w])check\(", c.source) for c in cells if "cell" in c.metadata.get("ch6", {}))
     assert prepared.extract_at[0] < prepared.extract_at[1]                # the source's order wins
     first, second = (cells[at].source for at in prepared.extract_at)
@@ -155,12 +157,14 @@ def test_prepare_restores_tests_from_the_source_and_keeps_answers_out():
 def test_student_version_has_stubs_visible_tests_only_and_no_outputs(tmp_path):
     source = build.keras_notebook()
     source.cells[3].outputs = [nbformat.v4.new_output("stream", text="old output")]
+    source.cells.insert(2, nbformat.v4.new_code_cell("epochs = 99", metadata={"tags": ["injected-parameters"]}))
     (tmp_path / "src").mkdir()
     build.write(source, tmp_path / "src" / KERAS_NB)
     written = student.write_all(tmp_path / "src", tmp_path / "student")
     nb = nbformat.read(written[0], as_version=4)
     text = "\n".join(c.source for c in nb.cells)
     assert "BEGIN SOLUTION" not in text and "HIDDEN" not in text and "vocab[:2]" not in text
+    assert "epochs = 99" not in text
     assert text.count(student.STUB) == 2 and 'check("vocabulary size"' in text
     tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
     assert all(c.metadata["editable"] is False and c.metadata["deletable"] is False for c in tests)
@@ -192,13 +196,13 @@ def test_an_interrupted_write_leaves_the_old_file(tmp_path, monkeypatch):
 
 # ------------------------------------------------------------------------------------------ in the sandbox
 
-def sandbox_processes() -> list:
-    """Processes of graded copies still alive: their uid range, or the runner's command line."""
+def sandbox_processes(uids=()) -> list:
+    """Processes of this session's graded copies still alive: their own uids, or a fallback scratch folder."""
     found = []
     for proc in psutil.process_iter(["uids", "cmdline"]):
         uid = proc.info["uids"].real if proc.info["uids"] else -1
         cmdline = " ".join(proc.info["cmdline"] or [])
-        if sandbox.UID_BASE <= uid < sandbox.UID_BASE + sandbox.UID_SPAN or "ch6.sandbox" in cmdline:
+        if uid in uids or "ch6-grade-" in cmdline:
             found.append((proc.pid, uid, cmdline))
     return found
 
@@ -210,7 +214,7 @@ def test_the_wall_clock_limit_kills_a_copy_that_ignores_interrupts():
     start = time.monotonic()
     outcome = sandbox.run(nb, [], sandbox.Limits(cell_timeout=100, wall=6), [])
     assert outcome.ended == "timeout" and 6 <= time.monotonic() - start < 20
-    assert sandbox_processes() == []
+    assert sandbox_processes({outcome.uid}) == []
 
 
 def test_the_fallback_sandbox_scrubs_limits_and_cleans_up(monkeypatch):
@@ -228,7 +232,7 @@ def test_the_fallback_sandbox_scrubs_limits_and_cleans_up(monkeypatch):
     assert int(data_limit) == limits.memory
     assert "CH6_TEST_SECRET" not in env and "DATA_DIR" not in env and not Path(cwd).exists()
     assert (int(uid) != os.geteuid()) == sandbox._own_uids("fallback")
-    assert sandbox_processes() == []
+    assert sandbox_processes({outcome.uid}) == []
 
 
 @pytest.fixture(scope="module")
@@ -266,7 +270,7 @@ def grade(workspace, subs: str, out: str, source: str, limits, **kw) -> dict:
     report = grading.grade_all(workspace / subs, workspace / out, jobs=2, profile=str(workspace / "ci.yaml"),
                                source=workspace / source, limits=limits, progress=False, **kw)
     report["rows"] = read_rows(workspace / out / "grades.csv")
-    report["leftovers"] = sandbox_processes()
+    report["leftovers"] = sandbox_processes({r["uid"] for r in report["results"] if r.get("uid")})
     return report
 
 
@@ -466,4 +470,4 @@ def test_the_real_6_1_1_solution_gets_full_marks_and_its_student_version_none(tm
     assert all(ex["score"] == ex["max_score"] and ex["status"] == "ok" for (who, _), ex in rows.items()
                if who == "solution")
     assert all(ex["score"] == 0 and ex["status"] == "unanswered" for (who, _), ex in rows.items() if who == "blank")
-    assert sandbox_processes() == []
+    assert sandbox_processes({r["uid"] for r in report["results"] if r.get("uid")}) == []
