@@ -29,7 +29,7 @@ setup: .venv/.installed ## Create .venv and install requirements.txt (+ the ch6 
 	test -x $(PY) || python3 -m venv .venv
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
-	@command -v bwrap >/dev/null || echo "note: bubblewrap (Debian package 'bubblewrap') is not installed; make grade will use its weaker fallback sandbox"
+	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get install -y -q bubblewrap >/dev/null; } || echo "note: bubblewrap (Debian package 'bubblewrap') is not installed; make grade will use its weaker fallback sandbox"
 	@command -v chromium >/dev/null || echo "note: apt-get install chromium chromium-driver fonts-noto-cjk for make check-site (and Chinese text in plots)"
 	touch $@
 
@@ -48,7 +48,7 @@ notebooks: setup $(DATA_DIR)/sample/MANIFEST.json ## Execute notebooks, write ba
 test: test-unit test-notebooks ## Run all tests: unit tests, then every notebook with the ci profile
 
 test-unit: setup $(DATA_DIR)/sample/MANIFEST.json ## Unit tests of the ch6 package (loaders, sample data, grader)
-	$(PY) -m pytest -q -n 2 tests
+	$(PY) -m pytest -q -n 2 --dist loadfile tests
 
 test-notebooks: setup $(DATA_DIR)/sample/MANIFEST.json ## Execute the notebooks with the ci profile under nbval (NB=...)
 	rm -rf $(CI_DIR) && $(PY) -m ch6.run --profile ci --prepare-only --out $(CI_DIR) $(if $(NB),--nb $(NB)) >/dev/null
@@ -57,9 +57,9 @@ test-notebooks: setup $(DATA_DIR)/sample/MANIFEST.json ## Execute the notebooks 
 student: setup ## Write student versions (no solutions, no hidden tests) to build/student and build/student.zip
 	$(PY) -m ch6.student
 
-grade: setup $(DATA_DIR)/sample/MANIFEST.json ## Grade SUBMISSIONS=dir [OUT=dir] [JOBS=n] [SCHEDULER=tcp://host:port]
+grade: setup $(DATA_DIR)/sample/MANIFEST.json ## Grade SUBMISSIONS=dir [OUT=dir] [JOBS=n] [SCHEDULER=tcp://host:port] [FORCE=1]
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir [OUT=dir] [JOBS=n]"; exit 2; }
-	$(PY) -m ch6.grading $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+	$(PY) -m ch6.grading $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(FORCE),--force)
 
 html: setup ## Render the executed notebooks into build/site (nothing is re-run; works offline)
 	$(PY) -m ch6.site --out build/site

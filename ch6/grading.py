@@ -872,7 +872,7 @@ def summary(report: dict) -> str:
 
 
 def main(argv=None) -> int:
-    """``python -m ch6.grading SUBMISSIONS``: grade every student folder; see ``--help``."""
+    """Grade every student folder of SUBMISSIONS into OUT/grades.csv and OUT/feedback/<student>.md."""
     parser = argparse.ArgumentParser(prog="python -m ch6.grading", description=main.__doc__)
     parser.add_argument("submissions", type=Path, help="one folder per student (folder name = student id)")
     parser.add_argument("--out", type=Path, default=paths.BUILD / "grades", help="grades.csv and feedback/ go here")
@@ -883,7 +883,7 @@ def main(argv=None) -> int:
     parser.add_argument("--source", type=Path, default=paths.NOTEBOOKS, help="the source notebooks")
     parser.add_argument("--cell-timeout", type=int, default=sandbox.Limits.cell_timeout, help="seconds per cell")
     parser.add_argument("--wall", type=int, default=sandbox.Limits.wall, help="seconds per copy")
-    parser.add_argument("--memory", type=float, default=sandbox.Limits.memory / (1 << 30), help="GiB per copy")
+    parser.add_argument("--memory", type=float, default=sandbox.Limits.memory / (1 << 30), help="GiB of data per process")
     args = parser.parse_args(argv)
     if not args.submissions.is_dir():
         parser.error(f"{args.submissions} is not a folder")

@@ -3,6 +3,7 @@ import argparse
 import concurrent.futures
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -42,6 +43,17 @@ def tidy(nb) -> None:
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = [out for out in cell.outputs if not is_empty(out)]
+
+
+def is_empty(output) -> bool:
+    """An output that shows nothing, e.g. the blank <pre> that ``model.summary(print_fn=print)`` leaves."""
+    data = output.get("data", {})
+    if output.get("output_type") not in ("display_data", "execute_result") or set(data) - {"text/html", "text/plain"}:
+        return False
+    text = re.sub(r"<[^>]*>", "", data.get("text/html", "")) + data.get("text/plain", "")
+    return not text.strip()
 
 
 def write_atomic(nb, target: Path) -> None:

@@ -81,7 +81,7 @@ def write_all(source: Path, out: Path) -> list:
 
 
 def main(argv=None) -> int:
-    """``python -m ch6.student``: write build/student/*.ipynb and build/student.zip."""
+    """Write the student versions of the notebooks (build/student/*.ipynb) and build/student.zip."""
     parser = argparse.ArgumentParser(prog="python -m ch6.student", description=main.__doc__)
     parser.add_argument("--source", type=Path, default=paths.NOTEBOOKS, help="the source notebooks")
     parser.add_argument("--out", type=Path, default=paths.BUILD / "student", help="where the student versions go")
