@@ -1,4 +1,5 @@
 """ch6.sample: deterministic sample data in the real formats (small size, written once per session)."""
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -90,12 +91,17 @@ def test_correct_glove_file_is_not_rebuilt(built, monkeypatch):
 
 
 def test_command_line_lists_every_file(built, monkeypatch, capsys, tmp_path):
+    """One SHA-256 line per data file, one digest line for the whole aclImdb tree, then a total."""
     out, manifest, listing = built
     monkeypatch.setattr(sample, "build", lambda out, size: (manifest, listing))
     assert sample.main(["--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out.splitlines()
-    assert f"imdb.npz  {listing['imdb.npz'][0]}  {listing['imdb.npz'][1]}" in printed
-    assert len(printed) == len(listing) + 1
+    size, digest = listing["imdb.npz"]
+    assert f"{digest}  {size:>11,}  imdb.npz" in printed
+    reviews = sorted(name for name in listing if name.startswith("aclImdb/"))
+    tree = hashlib.sha256("".join(f"{listing[n][1]}  {n}\n" for n in reviews).encode()).hexdigest()
+    assert any(line.startswith(tree) and f"{len(reviews):,} review files" in line for line in printed)
+    assert len(printed) == len(listing) - len(reviews) + 2
 
 
 def test_unknown_size_is_an_error(tmp_path):
