@@ -15,14 +15,17 @@ from . import datasets, paths, sample, timeseries
 RESULTS = paths.REPO / "benchmarks"
 
 
-def lecture_generator(data, lookback, delay, min_index, max_index, shuffle=False, batch_size=128, step=6):
-    """The lecture's batch generator, row by row in Python (the reference being timed)."""
+def lecture_generator(data, lookback, delay, min_index, max_index, shuffle=False, batch_size=128, step=6, rng=None):
+    """The lecture's batch generator, row by row in Python (the reference being timed and tested against).
+
+    ``rng`` (a NumPy Generator) replaces ``np.random`` so a test can draw the same rows as ch6's generator."""
     if max_index is None:
         max_index = len(data) - delay - 1
     i = min_index + lookback
     while True:
         if shuffle:
-            rows = np.random.randint(min_index + lookback, max_index, size=batch_size)
+            draw = rng.integers if rng is not None else np.random.randint
+            rows = draw(min_index + lookback, max_index, size=batch_size)
         else:
             if i + batch_size >= max_index:
                 i = min_index + lookback

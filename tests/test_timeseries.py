@@ -5,28 +5,7 @@ import numpy as np
 import pytest
 
 from ch6 import timeseries
-
-
-def lecture_generator(data, lookback, delay, min_index, max_index, shuffle=False, batch_size=128, step=6, rng=None):
-    """The lecture's generator, row by row; ``rng`` replaces np.random so both versions can draw the same rows."""
-    if max_index is None:
-        max_index = len(data) - delay - 1
-    i = min_index + lookback
-    while 1:
-        if shuffle:
-            rows = rng.integers(min_index + lookback, max_index, size=batch_size)
-        else:
-            if i + batch_size >= max_index:
-                i = min_index + lookback
-            rows = np.arange(i, min(i + batch_size, max_index))
-            i += len(rows)
-        samples = np.zeros((len(rows), lookback // step, data.shape[-1]))
-        targets = np.zeros((len(rows),))
-        for j, row in enumerate(rows):
-            indices = range(rows[j] - lookback, rows[j], step)
-            samples[j] = data[indices]
-            targets[j] = data[rows[j] + delay][1]
-        yield samples, targets
+from ch6.bench import lecture_generator
 
 
 @pytest.fixture(scope="module")
