@@ -119,7 +119,8 @@ def main(argv=None) -> int:
     if not (folder / "glove.6B.50d.txt").exists():
         sample.make_glove(folder)
     report = {"machine": machine(), "measured": time.strftime("%Y-%m-%d %H:%M:%S"),
-              "command": "make bench", "data_preparation": [], "suites": []}
+              "command": "python -m ch6.bench " + " ".join(argv if argv is not None else sys.argv[1:]),
+              "data_preparation": [], "suites": []}
     print(f"\n(a) data preparation: lecture loop vs ch6 (target: >= 10x)")
     print(f"  {'task':<52} {'size':>16} {'loop s':>8} {'ch6 s':>8} {'ratio':>7}")
     for task, size, t_loop, t_fast in bench_data(folder):
