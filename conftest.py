@@ -14,8 +14,3 @@ def _compare_shown_outputs(self, test, ref, skip_compare=None):
 
 nbval.plugin.IPyNbCell.compare_outputs = _compare_shown_outputs
 
-
-def pytest_collectstart(collector):
-    """nbval: compare text outputs only; HTML renderings are not the lesson."""
-    if getattr(collector, "path", None) is not None and collector.path.suffix == ".ipynb":
-        collector.skip_compare += ("text/html",)
