@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import datasets, paths, sample, timeseries
+from . import datasets, params, paths, run, sample, timeseries, workload
 
 RESULTS = paths.REPO / "benchmarks"
 
@@ -93,6 +93,102 @@ def run_suite(profile: str, jobs: int) -> dict:
             "notebooks": timings.get("notebooks", []), "tail": proc.stdout.strip().splitlines()[-1:]}
 
 
+def per_step(run, small=2, extra=4):
+    """Seconds per step of ``run(steps)``, free of its per-call overhead: (T(small + extra) - T(small)) / extra."""
+    run(small)                                                  # compile and warm up
+    return max((timed(lambda: run(small + extra), 2)[0] - timed(lambda: run(small), 2)[0]) / extra, 1e-9)
+
+
+def time_model(key, batch, eval_batches, extra=4):
+    """(seconds per training step at ``batch``, {eval batch: seconds per evaluated sample}) for workload model ``key``."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = workload.build(key)
+    kind, shape = workload.input_of(key)
+    rng = np.random.default_rng(0)
+    n = max([batch] + list(eval_batches)) * (2 + extra)
+    x = (rng.integers(1, 10_000, size=(n, *shape)).astype("int32") if kind == "int"
+         else rng.normal(size=(n, *shape)).astype("float32"))
+    y = rng.integers(0, 2, size=n).astype("float32")
+    train = per_step(lambda k: model.fit(x[:k * batch], y[:k * batch], batch_size=batch, epochs=1, shuffle=False,
+                                         verbose=0), extra=extra)
+    evals = {b: per_step(lambda k: model.evaluate(x[:k * b], y[:k * b], batch_size=b, verbose=0), extra=extra) / b
+             for b in sorted(set(eval_batches))}
+    return train, evals
+
+
+def estimate_full(fixed: dict) -> dict:
+    """The full profile's training and evaluation time on this machine: per-step times x the full profile's counts.
+
+    ``fixed``: {notebook: seconds} of everything else (the ci profile's wall time per notebook stands in for it)."""
+    fits = workload.fits()
+    needs = {}
+    for fit in fits:
+        needs.setdefault((fit.model, fit.batch), set()).update([b for _, b in fit.evals] + [fit.lecture_batch])
+    timing = {}
+    for (model, batch), eval_batches in needs.items():
+        start = time.perf_counter()
+        timing[model, batch] = time_model(model, batch, eval_batches)
+        train, evals = timing[model, batch]
+        print(f"    {model:<18} batch {batch:>4}: {1000 * train:8.1f} ms/step; eval "
+              + ", ".join(f"batch {b}: {1e6 * t:.0f} us/sample" for b, t in evals.items())
+              + f"  ({time.perf_counter() - start:.0f} s)", flush=True)
+    rows = []
+    for fit in fits:
+        train, evals = timing[fit.model, fit.batch]
+        eval_here = sum(samples * evals[b] for samples, b in fit.evals)
+        eval_lecture = sum(samples for samples, _ in fit.evals) * evals[fit.lecture_batch]
+        rows.append({"notebook": fit.notebook, "fit": fit.name, "model": fit.model, "train_steps": fit.train_steps,
+                     "eval_samples": sum(samples for samples, _ in fit.evals), "train_s": fit.train_steps * train,
+                     "eval_s": eval_here, "eval_lecture_batches_s": eval_lecture})
+    notebooks = {}
+    for row in rows:
+        nb = notebooks.setdefault(row["notebook"], {"notebook": row["notebook"], "fixed_s": fixed.get(row["notebook"], 0.0),
+                                                    "train_s": 0.0, "eval_s": 0.0, "eval_lecture_batches_s": 0.0})
+        for key in ("train_s", "eval_s", "eval_lecture_batches_s"):
+            nb[key] += row[key]
+    for nb in notebooks.values():
+        nb["total_s"] = nb["fixed_s"] + nb["train_s"] + nb["eval_s"]
+        nb["total_lecture_batches_s"] = nb["fixed_s"] + nb["train_s"] + nb["eval_lecture_batches_s"]
+    return {"method": "seconds per training step and per evaluated sample of each model at the lecture's sizes "
+                      "(random inputs, timed as T(6 steps) - T(2 steps)), times the full profile's step and sample "
+                      "counts (ch6.workload); plus each notebook's ci-profile wall time for everything else",
+            "per_model": [{"model": m, "batch": b, "train_s_per_step": t, "eval_s_per_sample": {str(k): v for k, v in e.items()}}
+                          for (m, b), (t, e) in timing.items()],
+            "fits": rows, "notebooks": sorted(notebooks.values(), key=lambda r: r["notebook"]),
+            "sequential_s": sum(nb["total_s"] for nb in notebooks.values()),
+            "sequential_lecture_batches_s": sum(nb["total_lecture_batches_s"] for nb in notebooks.values())}
+
+
+def concurrency(n: int, key: str = "gru", batch: int = 128) -> dict:
+    """Seconds per training step of one model alone, and in each of ``n`` processes training it at the same time."""
+    run.share_accelerator(n)                 # JAX would otherwise give each process most of the GPU's memory
+    code = f"import ch6.bench as b; print(b.time_model({key!r}, {batch}, [], extra=20)[0])"
+    cmd = [sys.executable, "-c", code]
+
+    def finish(proc):
+        out, err = proc.communicate()
+        if proc.returncode:
+            raise RuntimeError(f"timing process failed: {err.strip().splitlines()[-1:]}")
+        return float(out.split()[-1])
+
+    alone = finish(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    together = [finish(p) for p in [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                    for _ in range(n)]]
+    slowdown = float(np.mean(together)) / alone
+    return {"model": key, "processes": n, "alone_s_per_step": alone, "together_s_per_step": together,
+            "slowdown": slowdown, "throughput_gain": n / slowdown}
+
+
+def makespan(durations: list, jobs: int, slowdown: float = 1.0) -> float:
+    """Wall time of running ``durations`` longest first on ``jobs`` workers, each job ``slowdown`` times longer."""
+    workers = [0.0] * max(1, jobs)
+    for d in sorted(durations, reverse=True):
+        workers[workers.index(min(workers))] += d * (slowdown if jobs > 1 else 1.0)
+    return max(workers)
+
+
 def machine() -> dict:
     """The machine and library versions the figures were measured with."""
     import keras
@@ -103,44 +199,99 @@ def machine() -> dict:
         info["tensorflow"] = tf.__version__
     except ImportError:
         pass
+    if info["backend"] == "jax":
+        import jax
+        info["jax"] = jax.__version__
+        info["device"] = jax.devices()[0].device_kind
+    elif info["backend"] == "tensorflow":
+        gpus = tf.config.list_physical_devices("GPU")
+        info["device"] = gpus[0].name if gpus else "CPU"
     return info
 
 
+PARTS = ("data", "ci", "sample", "estimate")
+
+
+def fixed_costs(report: dict) -> dict:
+    """Per-notebook wall time of the ci profile: from this run, else from the last benchmarks/results.json."""
+    suites = report["suites"]
+    if not any(s["profile"] == "ci" for s in suites) and (RESULTS / "results.json").exists():
+        suites = json.loads((RESULTS / "results.json").read_text(encoding="utf-8")).get("suites", [])
+    for suite in suites:
+        if suite["profile"] == "ci" and suite["ok"]:
+            return {params.notebook_key(Path(r["notebook"])): r["seconds"] for r in suite["notebooks"]}
+    return {}
+
+
+def print_estimate(est: dict) -> None:
+    """The full-profile estimate as a table, one row per notebook."""
+    print(f"  {'notebook':<9} {'other s':>8} {'train s':>9} {'eval s':>8} {'total':>9}   "
+          f"{'eval, lecture batches':>22} {'total':>9}")
+    for nb in est["notebooks"]:
+        print(f"  {nb['notebook']:<9} {nb['fixed_s']:8.0f} {nb['train_s']:9.0f} {nb['eval_s']:8.0f} "
+              f"{nb['total_s'] / 60:7.1f} m   {nb['eval_lecture_batches_s']:22.0f} {nb['total_lecture_batches_s'] / 60:7.1f} m")
+    print(f"  all eleven one after another: {est['sequential_s'] / 60:.1f} min "
+          f"(evaluating 128 samples at a time as the lecture does: {est['sequential_lecture_batches_s'] / 60:.1f} min)")
+
+
 def main(argv=None) -> int:
-    """Command line: ``python -m ch6.bench [--skip-suites] [--jobs 2]``."""
+    """Command line: ``python -m ch6.bench [--parts data,ci,sample,estimate] [--jobs 2] [--out FILE]``."""
     parser = argparse.ArgumentParser(prog="python -m ch6.bench", description=__doc__)
     parser.add_argument("--jobs", type=int, default=2, help="notebooks executed at once in the suite runs")
-    parser.add_argument("--skip-suites", action="store_true", help="only the data-preparation comparison")
+    parser.add_argument("--parts", default=",".join(PARTS), help=f"comma list of {', '.join(PARTS)} (default all)")
+    parser.add_argument("--out", default="", help="results file (default benchmarks/results.json for all parts, "
+                                                  "else benchmarks/results-<parts>.json)")
     args = parser.parse_args(argv)
-    folder = paths.BUILD / "bench-data"
-    if not (folder / "jena_climate_2009_2016.csv").exists():
-        print("making lecture-sized Jena data (420,551 rows) for the benchmark ...", flush=True)
-        sample.make_jena(folder, "full")
-    if not (folder / "glove.6B.50d.txt").exists():
-        sample.make_glove(folder)
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    if set(parts) - set(PARTS):
+        print(f"error: unknown part(s) {sorted(set(parts) - set(PARTS))}; choose from {', '.join(PARTS)}",
+              file=sys.stderr)
+        return 2
     report = {"machine": machine(), "measured": time.strftime("%Y-%m-%d %H:%M:%S"),
               "command": "python -m ch6.bench " + " ".join(argv if argv is not None else sys.argv[1:]),
               "data_preparation": [], "suites": []}
-    print(f"\n(a) data preparation: lecture loop vs ch6 (target: >= 10x)")
-    print(f"  {'task':<52} {'size':>16} {'loop s':>8} {'ch6 s':>8} {'ratio':>7}")
-    for task, size, t_loop, t_fast in bench_data(folder):
-        ratio = t_loop / t_fast
-        report["data_preparation"].append({"task": task, "size": size, "lecture_loop_s": round(t_loop, 3),
-                                           "ch6_s": round(t_fast, 3), "ratio": round(ratio, 1)})
-        print(f"  {task:<52} {size:>16} {t_loop:8.2f} {t_fast:8.3f} {ratio:6.1f}x", flush=True)
-    if not args.skip_suites:
-        for profile, target in (("ci", 180), ("sample", 600)):
+    if "data" in parts:
+        folder = paths.BUILD / "bench-data"
+        if not (folder / "jena_climate_2009_2016.csv").exists():
+            print("making lecture-sized Jena data (420,551 rows) for the benchmark ...", flush=True)
+            sample.make_jena(folder, "full")
+        if not (folder / "glove.6B.50d.txt").exists():
+            sample.make_glove(folder)
+        print("\n(a) data preparation: lecture loop vs ch6 (target: >= 10x)")
+        print(f"  {'task':<52} {'size':>16} {'loop s':>8} {'ch6 s':>8} {'ratio':>7}")
+        for task, size, t_loop, t_fast in bench_data(folder):
+            ratio = t_loop / t_fast
+            report["data_preparation"].append({"task": task, "size": size, "lecture_loop_s": round(t_loop, 3),
+                                               "ch6_s": round(t_fast, 3), "ratio": round(ratio, 1)})
+            print(f"  {task:<52} {size:>16} {t_loop:8.2f} {t_fast:8.3f} {ratio:6.1f}x", flush=True)
+    for profile, target, label in (("ci", 180, "b"), ("sample", 600, "c")):
+        if profile in parts:
             res = run_suite(profile, args.jobs)
             res["target_seconds"] = target
             report["suites"].append(res)
             verdict = "met" if res["ok"] and res["wall_seconds"] <= target else "MISSED"
-            print(f"({'b' if profile == 'ci' else 'c'}) {profile} profile, all notebooks, jobs={args.jobs}: "
-                  f"{res['wall_seconds']:.0f} s (target <= {target} s: {verdict}){'' if res['ok'] else ' FAILED'}",
+            print(f"({label}) {profile} profile, all notebooks, jobs={args.jobs}: {res['wall_seconds']:.0f} s "
+                  f"(target <= {target} s: {verdict}){'' if res['ok'] else ' FAILED: ' + ' '.join(res['tail'])}",
                   flush=True)
+    if "estimate" in parts:
+        print(f"(d) full profile, estimated on this machine ({report['machine']['backend']} backend): "
+              "per-step times of the lecture's models x the full profile's counts")
+        est = report["full_estimate"] = estimate_full(fixed_costs(report))
+        print_estimate(est)
+        if args.jobs > 1:
+            conc = est["concurrency"] = concurrency(args.jobs)
+            totals = [nb["total_s"] for nb in est["notebooks"]]
+            est["jobs"] = args.jobs
+            est["wall_with_jobs_s"] = makespan(totals, args.jobs, conc["slowdown"])
+            print(f"  {args.jobs} GRU(32) trainings at once: each step {conc['slowdown']:.2f}x slower "
+                  f"({1000 * conc['alone_s_per_step']:.1f} ms alone); all eleven with JOBS={args.jobs}, longest first: "
+                  f"{est['wall_with_jobs_s'] / 60:.1f} min (estimate)")
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / ("results.json" if not args.skip_suites else "results-data.json")
+    name = "results.json" if parts == list(PARTS) else f"results-{'-'.join(parts)}.json"
+    out = Path(args.out) if args.out else RESULTS / name
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2), encoding="utf-8")
-    print(f"written {out.relative_to(paths.REPO)}")
+    print(f"written {out}")
     return 0
 
 

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import requests
 
@@ -49,6 +50,7 @@ class Remote:
 
 KERAS_DATASETS = "https://storage.googleapis.com/tensorflow/tf-keras-datasets"
 JENA_CSV = "jena_climate_2009_2016.csv"
+JENA_TIME_FORMAT = "%d.%m.%Y %H:%M:%S"
 ACLIMDB = Remote("https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz", 84_125_825,
                  "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe")
 IMDB_NPZ = Remote(f"{KERAS_DATASETS}/imdb.npz", 17_464_789,
@@ -434,7 +436,7 @@ def glove_lecture_loop(path: Path) -> dict:
 
 
 def load_jena(path: Path) -> tuple:
-    """Jena CSV -> (header, float32 features (rows, 14), timestamps: an array of str "dd.mm.yyyy HH:MM:SS").
+    """Jena CSV -> (header, float32 features (rows, 14), timestamps as datetime64[s]).
 
     The header is returned as in the file (names in double quotes, as the lecture prints it);
     ``column_names(header)`` strips the quotes."""
@@ -443,13 +445,42 @@ def load_jena(path: Path) -> tuple:
         header = f.readline().rstrip("\r\n").split(",")
     names = [f"c{i}" for i in range(len(header))]
     types = {"c0": pa.string()} | dict.fromkeys(names[1:], pa.float64())
-    table = pacsv.read_csv(path, read_options=pacsv.ReadOptions(skip_rows=1, column_names=names),
-                           parse_options=pacsv.ParseOptions(quote_char=False),
-                           convert_options=pacsv.ConvertOptions(column_types=types, null_values=[]))
+    try:
+        table = pacsv.read_csv(path, read_options=pacsv.ReadOptions(skip_rows=1, column_names=names),
+                               parse_options=pacsv.ParseOptions(quote_char=False),
+                               convert_options=pacsv.ConvertOptions(column_types=types, null_values=[]))
+    except pa.ArrowInvalid as err:
+        raise DataError(f"{path}: not a Jena climate CSV ({str(err).splitlines()[0]})") from None
     values = np.empty((table.num_rows, len(names) - 1), dtype=np.float32)
     for i, name in enumerate(names[1:]):
         values[:, i] = table.column(name).to_numpy()  # parsed as float64 like float(), then rounded
-    return header, values, table.column("c0").to_numpy(zero_copy_only=False)
+    return header, values, jena_timestamps(table.column("c0"), path)
+
+
+def jena_timestamps(column, path: Path = Path("?")) -> np.ndarray:
+    """Jena's "dd.mm.yyyy HH:MM:SS" strings (a pyarrow column) -> datetime64[s], read from the raw bytes at once."""
+    chunks = [chunk for chunk in column.chunks if len(chunk)]
+    offsets = [np.frombuffer(c.buffers()[1], np.int32, len(c) + 1, c.offset * 4) for c in chunks]
+    if not all(np.all(np.diff(o) == 19) for o in offsets):   # not the fixed-width format: let pyarrow parse it
+        try:
+            return pc.strptime(column, format=JENA_TIME_FORMAT, unit="s").to_numpy()
+        except pa.ArrowInvalid as err:
+            raise DataError(f"{path}: a Date Time value is not dd.mm.yyyy HH:MM:SS ({str(err).splitlines()[0]})") from None
+    text = np.concatenate([np.frombuffer(c.buffers()[2], np.uint8, 19 * len(c), int(o[0])).reshape(-1, 19)
+                           for c, o in zip(chunks, offsets)] or [np.empty((0, 19), np.uint8)])
+    d = text[:, [0, 1, 3, 4, 6, 7, 8, 9, 11, 12, 14, 15, 17, 18]].astype(np.int64) - ord("0")
+    day, month, year = d[:, 0] * 10 + d[:, 1], d[:, 2] * 10 + d[:, 3], d[:, 4:8] @ [1000, 100, 10, 1]
+    seconds = (d[:, 8] * 10 + d[:, 9]) * 3600 + (d[:, 10] * 10 + d[:, 11]) * 60 + d[:, 12] * 10 + d[:, 13]
+    months = ((year - 1970) * 12 + month - 1).astype("datetime64[M]")
+    days = months.astype("datetime64[D]") + (day - 1).astype("timedelta64[D]")
+    ok = ((d >= 0) & (d <= 9)).all(axis=1) & (text[:, [2, 5, 10, 13, 16]] == list(b".. ::")).all(axis=1)
+    ok &= (month >= 1) & (month <= 12) & (day >= 1) & (days.astype("datetime64[M]") == months)
+    ok &= (d[:, 8] * 10 + d[:, 9] < 24) & (d[:, 10] < 6) & (d[:, 12] < 6)
+    if not ok.all():
+        row = int(np.argmin(ok))
+        raise DataError(f"{path}: row {row + 1}: Date Time {bytes(text[row]).decode(errors='replace')!r} "
+                        f"is not dd.mm.yyyy HH:MM:SS")
+    return days.astype("datetime64[s]") + seconds.astype("timedelta64[s]")
 
 
 def column_names(header: list) -> list:

@@ -8,8 +8,6 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
-
 from . import params, paths
 
 VOLATILE_NB = ("start_time", "end_time", "duration", "exception", "input_path", "output_path")
@@ -26,6 +24,22 @@ def notebooks(selection: str = "") -> list:
     if missing:
         raise params.ParameterError(f"no notebook named {sorted(missing)} in notebooks/")
     return chosen
+
+
+def longest_first(chosen: list, out_dir: Path) -> list:
+    """Order notebooks by their time in the last run into ``out_dir`` (timings.json), unknown ones first."""
+    try:
+        last = {r["notebook"]: r["seconds"] for r in json.loads((out_dir / "timings.json").read_text())["notebooks"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        last = {}
+    return sorted(chosen, key=lambda nb: -last.get(nb.stem, float("inf")))
+
+
+def share_accelerator(jobs: int) -> None:
+    """Several kernels at once on one GPU: let each take memory as it needs instead of most of the card."""
+    if jobs > 1:
+        os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")   # JAX
+        os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")        # TensorFlow
 
 
 def spec(notebook: Path) -> dict:
@@ -58,6 +72,8 @@ def is_empty(output) -> bool:
 
 def write_atomic(nb, target: Path) -> None:
     """Write a notebook to ``target`` through a temp file in the same folder and os.replace."""
+    import nbformat
+
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     nbformat.write(nb, str(tmp))
     os.replace(tmp, target)
@@ -126,6 +142,8 @@ def main(argv=None) -> int:
         return 0
     write_back = not args.no_write_back and args.profile != "ci"
     os.environ["CH6_PROFILE"] = args.profile  # kernels inherit it: results are filed by profile
+    share_accelerator(args.jobs)
+    chosen = longest_first(chosen, out_dir)   # with JOBS > 1 the long ones start first
     results = []
     started = time.perf_counter()
     with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:

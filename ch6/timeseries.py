@@ -71,25 +71,29 @@ def eval_ranges(n_rows, lookback, batch_size, train_end, val_end, val_steps=0, t
 
 class EvalBatches(keras.utils.PyDataset):
     """The first ``steps`` batches of a non-shuffled ``generator`` as a Keras PyDataset: every pass starts a fresh
-    generator, so every epoch's validation (and every evaluate) sees the same batches in the same order."""
+    generator, so every epoch's validation (and every evaluate) sees the same batches in the same order.
 
-    def __init__(self, data, lookback, delay, min_index, max_index, steps, batch_size=128, step=6):
+    ``group`` > 1 hands Keras that many batches at once (the last item may hold fewer): the same samples and the
+    same mean loss (Keras weights each batch's loss by its size), in fewer, larger steps."""
+
+    def __init__(self, data, lookback, delay, min_index, max_index, steps, batch_size=128, step=6, group=1):
         super().__init__()
         self.args = (data, lookback, delay, min_index, max_index)
         self.kwargs = {"batch_size": batch_size, "step": step}
-        self.steps = steps
+        self.steps, self.group = steps, group
         self.batches, self.next_index = None, 0
 
     def __len__(self):
-        return self.steps
+        return -(-self.steps // self.group)                      # ceil(steps / group)
 
     def __getitem__(self, index):
         if self.batches is None or index != self.next_index:   # a new pass (or a jump): restart, skip ahead
             self.batches = generator(*self.args, **self.kwargs)
-            for _ in range(index):
+            for _ in range(index * self.group):
                 next(self.batches)
         self.next_index = index + 1
-        return next(self.batches)
+        taken = [next(self.batches) for _ in range(min(self.group, self.steps - index * self.group))]
+        return np.concatenate([s for s, _ in taken]), np.concatenate([t for _, t in taken])
 
 
 def make_generators(data, lookback, step, delay, batch_size, train_end, val_end, seed=None, val_steps=0,
@@ -106,9 +110,10 @@ def make_generators(data, lookback, step, delay, batch_size, train_end, val_end,
     return train_gen, val_gen, test_gen, val_steps, test_steps
 
 
-def make_eval_batches(data, lookback, step, delay, batch_size, train_end, val_end, val_steps=0, test_steps=0):
+def make_eval_batches(data, lookback, step, delay, batch_size, train_end, val_end, val_steps=0, test_steps=0,
+                      group=1):
     """Validation and test data for ``fit``/``evaluate`` as EvalBatches, on the same rows as ``make_generators``'
-    val_gen / test_gen: (val_data, test_data)."""
+    val_gen / test_gen, ``group`` batches per step: (val_data, test_data)."""
     ranges = eval_ranges(len(data), lookback, batch_size, train_end, val_end, val_steps, test_steps)
-    return tuple(EvalBatches(data, lookback, delay, *ranges[name], batch_size=batch_size, step=step)
+    return tuple(EvalBatches(data, lookback, delay, *ranges[name], batch_size=batch_size, step=step, group=group)
                  for name in ("val", "test"))

@@ -5,6 +5,7 @@ import hashlib
 import http.server
 import io
 import json
+import re
 import socket
 import tarfile
 import threading
@@ -411,7 +412,26 @@ def test_load_jena_equals_the_lecture_loop(tmp_path):
     assert values.dtype == np.float32 and values.shape == (JENA_ROWS, 14)
     np.testing.assert_array_equal(values, loop_values.astype(np.float32))
     assert values[3, 11] == -9999.0
-    assert times[0] == "01.01.2009 00:10:00" and len(times) == JENA_ROWS
+    assert times.dtype == "datetime64[s]" and len(times) == JENA_ROWS
+    assert str(times[0]) == "2009-01-01T00:10:00" and np.all(np.diff(times) == np.timedelta64(10, "m"))
+
+
+@pytest.mark.parametrize("when, first, message", [
+    ("31.02.2009 00:30:00", None, "row 3: Date Time '31.02.2009 00:30:00' is not dd.mm.yyyy HH:MM:SS"),
+    ("2009-01-01 00:30:00", None, "row 3: Date Time '2009-01-01 00:30:00' is not"),
+    ("1.1.2009 00:30", None, "a Date Time value is not dd.mm.yyyy HH:MM:SS"),
+    (None, "x", "not a Jena climate CSV"),
+])
+def test_a_malformed_jena_row_is_one_clear_error(tmp_path, when, first, message):
+    lines = jena_csv(6).decode().split("\n")
+    fields = lines[3].split(",")
+    fields[0], fields[1] = when or fields[0], first or fields[1]
+    lines[3] = ",".join(fields)
+    path = tmp_path / ds.JENA_CSV
+    path.write_text("\n".join(lines))
+    with pytest.raises(ds.DataError, match=re.escape(message)) as err:
+        ds.load_jena(path)
+    assert "\n" not in str(err.value)
 
 
 @pytest.mark.parametrize("manifest, command", [(False, "make data"), (True, "make sample")])

@@ -1,6 +1,8 @@
 """The parameter check: profiles match the notebooks, bad values give one clear line."""
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -101,3 +103,13 @@ def test_failed_execution_leaves_the_committed_copy_untouched(tmp_path):
     result = run.execute(src, {"data": "sample"}, tmp_path / "out", write_back=True, timeout=60)
     assert not result["ok"] and "boom" in result["error"]
     assert src.read_bytes() == before
+
+
+def test_runner_starts_the_longest_notebooks_first(tmp_path):
+    chosen = [Path(f"notebooks/{name}.ipynb") for name in ("a", "b", "c", "new")]
+    assert run.longest_first(chosen, tmp_path) == chosen                      # no earlier run: keep the order
+    (tmp_path / "timings.json").write_text(json.dumps({"notebooks": [
+        {"notebook": "a", "seconds": 10.0}, {"notebook": "b", "seconds": 99.0}, {"notebook": "c", "seconds": 50.0}]}))
+    assert [nb.stem for nb in run.longest_first(chosen, tmp_path)] == ["new", "b", "c", "a"]
+    (tmp_path / "timings.json").write_text("{not json")
+    assert run.longest_first(chosen, tmp_path) == chosen

@@ -129,3 +129,32 @@ def test_standardize_uses_only_the_training_rows():
     np.testing.assert_allclose(scaled[:1000].std(axis=0), 1)
     assert scaled[1000:].mean() > 10          # the later rows are not rescaled to mean 0
     np.testing.assert_allclose(scaled * std + mean, data)
+
+
+@pytest.mark.parametrize("group", [1, 3, 8])
+def test_eval_batches_hold_the_generator_batches_grouped_and_restart_every_pass(data, group):
+    steps = 7
+    val = timeseries.EvalBatches(data, 60, 10, 1001, 2000, steps, batch_size=16, group=group)
+    assert len(val) == -(-steps // group)
+    xs = np.concatenate([val[i][0] for i in range(len(val))])
+    ys = np.concatenate([val[i][1] for i in range(len(val))])
+    gen = timeseries.generator(data, 60, 10, 1001, 2000, batch_size=16)
+    want = list(itertools.islice(gen, steps))
+    np.testing.assert_array_equal(xs, np.concatenate([x for x, _ in want]))
+    np.testing.assert_array_equal(ys, np.concatenate([y for _, y in want]))
+    np.testing.assert_array_equal(val[0][1], ys[:16 * group])        # a second pass starts again
+    np.testing.assert_array_equal(val[len(val) - 1][1], ys[16 * group * (len(val) - 1):])   # a jump skips ahead
+
+
+def test_grouped_validation_gives_keras_the_same_mean_loss(data):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input(shape=(10, 5)), keras.layers.Flatten(), keras.layers.Dense(1)])
+    model.compile(loss="mae")
+    losses = [model.evaluate(timeseries.EvalBatches(data, 60, 10, 1001, 2000, 7, batch_size=16, group=g),
+                             verbose=0) for g in (1, 4)]
+    gen = timeseries.generator(data, 60, 10, 1001, 2000, batch_size=16)
+    per_batch = [np.mean(np.abs(model.predict(x, verbose=0)[:, 0] - y)) for x, y in itertools.islice(gen, 7)]
+    assert losses[0] == pytest.approx(float(np.mean(per_batch)), rel=1e-5)   # the lecture's mean over batches
+    assert losses[1] == pytest.approx(losses[0], rel=1e-6)
