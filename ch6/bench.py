@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from . import datasets, params, paths, run, sample, timeseries, workload
@@ -93,27 +94,40 @@ def run_suite(profile: str, jobs: int) -> dict:
             "notebooks": timings.get("notebooks", []), "tail": proc.stdout.strip().splitlines()[-1:]}
 
 
-def per_step(run, small=2, extra=4):
-    """Seconds per step of ``run(steps)``, free of its per-call overhead: (T(small + extra) - T(small)) / extra."""
-    run(small)                                                  # compile and warm up
-    return max((timed(lambda: run(small + extra), 2)[0] - timed(lambda: run(small), 2)[0]) / extra, 1e-9)
+class SameBatch(keras.utils.PyDataset):
+    """One batch handed out ``steps`` times: model time without data time."""
+
+    def __init__(self, x, y, steps):
+        super().__init__()
+        self.x, self.y, self.steps = x, y, steps
+
+    def __len__(self):
+        return self.steps
+
+    def __getitem__(self, index):
+        return self.x, self.y
 
 
-def time_model(key, batch, eval_batches, extra=4):
+def per_step(run, seconds=1.5):
+    """Seconds per step of ``run(steps)`` without its per-call overhead: (T(2 + n) - T(2)) / n, n sized to ``seconds``."""
+    run(2)                                                      # compile and warm up
+    small = timed(lambda: run(2), 3)[0]
+    n = int(np.clip(seconds / max(small / 2, 1e-4), 4, 500))
+    return max((timed(lambda: run(2 + n), 2)[0] - small) / n, 1e-9)
+
+
+def time_model(key, batch, eval_batches, seconds=1.5):
     """(seconds per training step at ``batch``, {eval batch: seconds per evaluated sample}) for workload model ``key``."""
-    import keras
-
     keras.utils.set_random_seed(0)
     model = workload.build(key)
     kind, shape = workload.input_of(key)
     rng = np.random.default_rng(0)
-    n = max([batch] + list(eval_batches)) * (2 + extra)
+    n = max([batch] + list(eval_batches))
     x = (rng.integers(1, 10_000, size=(n, *shape)).astype("int32") if kind == "int"
          else rng.normal(size=(n, *shape)).astype("float32"))
     y = rng.integers(0, 2, size=n).astype("float32")
-    train = per_step(lambda k: model.fit(x[:k * batch], y[:k * batch], batch_size=batch, epochs=1, shuffle=False,
-                                         verbose=0), extra=extra)
-    evals = {b: per_step(lambda k: model.evaluate(x[:k * b], y[:k * b], batch_size=b, verbose=0), extra=extra) / b
+    train = per_step(lambda k: model.fit(SameBatch(x[:batch], y[:batch], k), epochs=1, verbose=0), seconds)
+    evals = {b: per_step(lambda k: model.evaluate(SameBatch(x[:b], y[:b], k), verbose=0), seconds) / b
              for b in sorted(set(eval_batches))}
     return train, evals
 
@@ -125,7 +139,7 @@ def estimate_full(fixed: dict) -> dict:
     fits = workload.fits()
     needs = {}
     for fit in fits:
-        needs.setdefault((fit.model, fit.batch), set()).update([b for _, b in fit.evals] + [fit.lecture_batch])
+        needs.setdefault((fit.model, fit.batch), set()).update([b for n, b in fit.evals if n] + [fit.lecture_batch])
     timing = {}
     for (model, batch), eval_batches in needs.items():
         start = time.perf_counter()
@@ -137,12 +151,13 @@ def estimate_full(fixed: dict) -> dict:
     rows = []
     for fit in fits:
         train, evals = timing[fit.model, fit.batch]
-        eval_here = sum(samples * evals[b] for samples, b in fit.evals)
+        eval_here = sum(samples * evals[b] for samples, b in fit.evals if samples)
         eval_lecture = sum(samples for samples, _ in fit.evals) * evals[fit.lecture_batch]
         rows.append({"notebook": fit.notebook, "fit": fit.name, "model": fit.model, "train_steps": fit.train_steps,
                      "eval_samples": sum(samples for samples, _ in fit.evals), "train_s": fit.train_steps * train,
                      "eval_s": eval_here, "eval_lecture_batches_s": eval_lecture})
-    notebooks = {}
+    notebooks = {nb: {"notebook": nb, "fixed_s": s, "train_s": 0.0, "eval_s": 0.0, "eval_lecture_batches_s": 0.0}
+                 for nb, s in fixed.items()}                 # 6-1-1 trains nothing but still runs
     for row in rows:
         nb = notebooks.setdefault(row["notebook"], {"notebook": row["notebook"], "fixed_s": fixed.get(row["notebook"], 0.0),
                                                     "train_s": 0.0, "eval_s": 0.0, "eval_lecture_batches_s": 0.0})
@@ -164,7 +179,7 @@ def estimate_full(fixed: dict) -> dict:
 def concurrency(n: int, key: str = "gru", batch: int = 128) -> dict:
     """Seconds per training step of one model alone, and in each of ``n`` processes training it at the same time."""
     run.share_accelerator(n)                 # JAX would otherwise give each process most of the GPU's memory
-    code = f"import ch6.bench as b; print(b.time_model({key!r}, {batch}, [], extra=20)[0])"
+    code = f"import ch6.bench as b; print(b.time_model({key!r}, {batch}, [], seconds=5)[0])"
     cmd = [sys.executable, "-c", code]
 
     def finish(proc):

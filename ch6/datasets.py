@@ -214,9 +214,12 @@ def prepare_imdb(root: Path, mirror: str | None = None) -> list:
 
 
 def prepare_glove(root: Path, mirror: str | None = None) -> list:
-    """glove.6B.zip -> the 100d and 50d text files, each checked against its own SHA-256."""
+    """glove.6B.zip -> the 100d and 50d text files, each checked against its own SHA-256, parsed once (cache)."""
     archive = fetch(GLOVE, root, GLOVE.digest, mirror)
-    return [extract_member(archive, name, root, digest) for name, digest in GLOVE.members.items()]
+    made = [extract_member(archive, name, root, digest) for name, digest in GLOVE.members.items()]
+    for path in made:
+        load_glove(path)                                  # the notebooks then load the cached arrays
+    return made
 
 
 def prepare_jena(root: Path, mirror: str | None = None) -> list:

@@ -832,6 +832,8 @@ def build(out: Path, size: str = "small") -> tuple:
     out.mkdir(parents=True, exist_ok=True)
     (out / "MANIFEST.json").unlink(missing_ok=True)            # no manifest while the files are changing
     listing = {GLOVE_NAME: (GLOVE_BYTES, make_glove(out))}
+    from .datasets import load_glove
+    load_glove(out / GLOVE_NAME)                          # parse once: the notebooks load the cached arrays
     imdb, jena = make_imdb(out, size), make_jena(out, size)
     listing.update(imdb["files"])
     listing.update(jena["files"])

@@ -1,4 +1,6 @@
 """The Jena temperature-forecasting data pipeline taught in 6-3-1: standardize, batch generator, naive baseline."""
+import itertools
+
 import keras
 import numpy as np
 
@@ -67,6 +69,25 @@ def eval_ranges(n_rows, lookback, batch_size, train_end, val_end, val_steps=0, t
         else:
             ranges[name] = (start, max_index, full)
     return ranges
+
+
+def take_batches(gen, steps):
+    """Draw `steps` batches from a generator and stack them into one (samples, targets) pair of arrays."""
+    batches = [next(gen) for _ in range(steps)]
+    return np.concatenate([s for s, _ in batches]), np.concatenate([t for _, t in batches])
+
+
+def eval_generator(data, lookback, delay, min_index, max_index, steps, full_steps, batch_size=128, step=6, seed=0):
+    """The lecture's whole range in order (`steps` 0 or >= `full_steps`), else batches drawn at random from all of it."""
+    if 0 < steps < full_steps:
+        return generator(data, lookback, delay, min_index, max_index, shuffle=True, batch_size=batch_size, step=step,
+                         seed=seed)
+    return generator(data, lookback, delay, min_index, max_index, batch_size=batch_size, step=step)
+
+
+def naive_on(gen, steps):
+    """The naive baseline's MAE on `steps` batches: the last temperature in each sample vs its target."""
+    return float(np.mean([np.mean(np.abs(s[:, -1, 1] - t)) for s, t in itertools.islice(gen, steps)]))
 
 
 class EvalBatches(keras.utils.PyDataset):

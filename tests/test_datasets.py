@@ -184,8 +184,10 @@ def test_make_data_downloads_verifies_unpacks_and_second_run_is_a_no_op(everythi
     assert set(first) == {
         "aclImdb_v1.tar.gz", "imdb.npz", "imdb_word_index.json", "glove.6B.zip", "glove.6B.100d.txt",
         "glove.6B.50d.txt", "jena_climate_2009_2016.csv.zip", ds.JENA_CSV, "PINS.json",
+        *(f"glove.6B.{d}d.{ext}" for d in (50, 100) for ext in ("npy", "vocab.json")),   # parsed once, cached
         "aclImdb/README", "aclImdb/imdb.vocab", *(f"aclImdb/{name}" for name in REVIEWS)}
     assert (root / "glove.6B.50d.txt").read_bytes() == glove_text(50)
+    assert ds.read_glove_cache(root / "glove.6B.100d.txt")[0] == GLOVE_WORDS
     assert (root / ds.JENA_CSV).read_bytes() == jena_csv()
     assert json.loads((root / "PINS.json").read_text()) == {
         "jena_climate_2009_2016.csv.zip": sha(everything["jena_climate_2009_2016.csv.zip"]),
