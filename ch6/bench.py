@@ -42,7 +42,7 @@ def lecture_generator(data, lookback, delay, min_index, max_index, shuffle=False
 
 
 def timed(fn, repeat=1):
-    """Best wall time of ``repeat`` calls, and the last result."""
+    """Best wall time of ``repeat`` calls (this machine's timings vary from call to call), and the last result."""
     best, result = float("inf"), None
     for _ in range(repeat):
         start = time.perf_counter()
@@ -55,27 +55,27 @@ def bench_data(folder: Path) -> list:
     """Lecture loop vs ch6 for the Jena parse, the GloVe parse and batch generation."""
     rows = []
     jena = folder / "jena_climate_2009_2016.csv"
-    t_loop, (_, loop_data) = timed(lambda: datasets.jena_lecture_loop(jena))
-    t_fast, (_, fast_data, _) = timed(lambda: datasets.load_jena(jena), repeat=3)
+    t_loop, (_, loop_data) = timed(lambda: datasets.jena_lecture_loop(jena), repeat=2)
+    t_fast, (_, fast_data, _) = timed(lambda: datasets.load_jena(jena), repeat=5)
     assert np.allclose(np.asarray(loop_data, dtype=np.float32), fast_data)
     rows.append(("Jena CSV parse", f"{len(fast_data):,} rows", t_loop, t_fast))
 
     glove = folder / "glove.6B.50d.txt"
-    t_loop, index = timed(lambda: datasets.glove_lecture_loop(glove))
-    t_fast, (words, vectors) = timed(lambda: datasets.parse_glove(glove), repeat=1)
+    t_loop, index = timed(lambda: datasets.glove_lecture_loop(glove), repeat=2)
+    t_fast, (words, vectors) = timed(lambda: datasets.parse_glove(glove), repeat=3)
     assert len(index) == len(words) and np.array_equal(index[words[123]], vectors[123])
     rows.append(("GloVe 50d parse (first load, no cache)", f"{len(words):,} words", t_loop, t_fast))
     datasets.load_glove(glove)  # builds the cache the notebooks reuse
-    t_cached, (cached_words, _) = timed(lambda: datasets.load_glove(glove), repeat=3)
+    t_cached, (cached_words, _) = timed(lambda: datasets.load_glove(glove), repeat=5)
     assert cached_words == words
     rows.append(("GloVe 50d load (ch6.load_glove, cached .npy)", f"{len(words):,} words", t_loop, t_cached))
 
     data, _, _ = timeseries.standardize(fast_data, 200_000)
-    n = 100
+    n = 300
     loop_gen = lecture_generator(data, 1440, 144, 0, 200_000, shuffle=True)
     fast_gen = timeseries.generator(data, 1440, 144, 0, 200_000, shuffle=True, seed=0)
-    t_loop, _ = timed(lambda: [next(loop_gen) for _ in range(n)])
-    t_fast, _ = timed(lambda: [next(fast_gen) for _ in range(n)], repeat=3)
+    t_loop, _ = timed(lambda: [next(loop_gen) for _ in range(n)], repeat=2)
+    t_fast, _ = timed(lambda: [next(fast_gen) for _ in range(n)], repeat=5)
     rows.append(("batch generator (lookback 1440, step 6, batch 128)", f"{n} batches", t_loop, t_fast))
     return rows
 

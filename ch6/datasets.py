@@ -460,6 +460,10 @@ def load_jena(path: Path) -> tuple:
     return header, values, jena_timestamps(table.column("c0"), path)
 
 
+JENA_TIME_PATTERN = np.frombuffer(b"00.00.0000 00:00:00", np.uint8)   # "0" marks a digit
+DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
 def jena_timestamps(column, path: Path = Path("?")) -> np.ndarray:
     """Jena's "dd.mm.yyyy HH:MM:SS" strings (a pyarrow column) -> datetime64[s], read from the raw bytes at once."""
     chunks = [chunk for chunk in column.chunks if len(chunk)]
@@ -471,19 +475,26 @@ def jena_timestamps(column, path: Path = Path("?")) -> np.ndarray:
             raise DataError(f"{path}: a Date Time value is not dd.mm.yyyy HH:MM:SS ({str(err).splitlines()[0]})") from None
     text = np.concatenate([np.frombuffer(c.buffers()[2], np.uint8, 19 * len(c), int(o[0])).reshape(-1, 19)
                            for c, o in zip(chunks, offsets)] or [np.empty((0, 19), np.uint8)])
-    d = text[:, [0, 1, 3, 4, 6, 7, 8, 9, 11, 12, 14, 15, 17, 18]].astype(np.int64) - ord("0")
-    day, month, year = d[:, 0] * 10 + d[:, 1], d[:, 2] * 10 + d[:, 3], d[:, 4:8] @ [1000, 100, 10, 1]
-    seconds = (d[:, 8] * 10 + d[:, 9]) * 3600 + (d[:, 10] * 10 + d[:, 11]) * 60 + d[:, 12] * 10 + d[:, 13]
-    months = ((year - 1970) * 12 + month - 1).astype("datetime64[M]")
-    days = months.astype("datetime64[D]") + (day - 1).astype("timedelta64[D]")
-    ok = ((d >= 0) & (d <= 9)).all(axis=1) & (text[:, [2, 5, 10, 13, 16]] == list(b".. ::")).all(axis=1)
-    ok &= (month >= 1) & (month <= 12) & (day >= 1) & (days.astype("datetime64[M]") == months)
-    ok &= (d[:, 8] * 10 + d[:, 9] < 24) & (d[:, 10] < 6) & (d[:, 12] < 6)
-    if not ok.all():
-        row = int(np.argmin(ok))
+    digit = JENA_TIME_PATTERN == ord("0")
+    d = text - np.uint8(ord("0"))                            # a digit becomes 0..9, anything else is > 9
+    two = [d[:, i].astype(np.int64) * 10 + d[:, i + 1] for i in (0, 3, 6, 8, 11, 14, 17)]
+    day, month, year, hour, minute, second = two[0], two[1], two[2] * 100 + two[3], two[4], two[5], two[6]
+    month_ok = (month >= 1) & (month <= 12)
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    ok = ((d[:, digit] <= 9).all() and (text[:, ~digit] == JENA_TIME_PATTERN[~digit]).all()
+          and month_ok.all() and (day >= 1).all() and (day <= DAYS_IN_MONTH[month] + (leap & (month == 2))).all()
+          and (hour < 24).all() and (minute < 60).all() and (second < 60).all())
+    if not ok:                                               # find the first bad row for the message
+        bad = ~((d[:, digit] <= 9).all(axis=1) & (text[:, ~digit] == JENA_TIME_PATTERN[~digit]).all(axis=1)
+                & month_ok & (day >= 1) & (day <= DAYS_IN_MONTH[np.where(month_ok, month, 0)] + (leap & (month == 2)))
+                & (hour < 24) & (minute < 60) & (second < 60))
+        row = int(np.argmax(bad))
         raise DataError(f"{path}: row {row + 1}: Date Time {bytes(text[row]).decode(errors='replace')!r} "
                         f"is not dd.mm.yyyy HH:MM:SS")
-    return days.astype("datetime64[s]") + seconds.astype("timedelta64[s]")
+    y = year - (month <= 2)                                  # days since 1970-01-01 (proleptic Gregorian)
+    shifted = (month + 9) % 12
+    days = 365 * y + y // 4 - y // 100 + y // 400 + (153 * shifted + 2) // 5 + day - 1 - 719_468
+    return (days * 86_400 + hour * 3600 + minute * 60 + second).astype("datetime64[s]")
 
 
 def column_names(header: list) -> list:
