@@ -85,6 +85,12 @@ def eval_generator(data, lookback, delay, min_index, max_index, steps, full_step
     return generator(data, lookback, delay, min_index, max_index, batch_size=batch_size, step=step)
 
 
+def grouped(gen, steps, group):
+    """The first `steps` batches of `gen`, `group` at a time (stacked; the last may hold fewer): for evaluate."""
+    for start in range(0, steps, group):
+        yield take_batches(gen, min(group, steps - start))
+
+
 def naive_on(gen, steps):
     """The naive baseline's MAE on `steps` batches: the last temperature in each sample vs its target."""
     return float(np.mean([np.mean(np.abs(s[:, -1, 1] - t)) for s, t in itertools.islice(gen, steps)]))

@@ -94,9 +94,8 @@ def fits() -> list:
         val = timeseries.lecture_steps(p["train_end"] + 1, p["val_end"], 1440, 128)
         test_batches = timeseries.lecture_steps(p["val_end"] + 1, JENA_ROWS, 1440, 128) if test else 0
         passes = epochs if eval_passes is None else eval_passes
-        grouped = 128 * 8                                     # eval_group = 8 (validation; 6-3-1/5/6 also test)
-        test_batch = grouped if nb in ("6-3-1", "6-3-5", "6-3-6") else 128
-        evals = ((128 * val * passes, grouped), (128 * test_batches, test_batch), (128 * predict, 128))
+        grouped = 128 * 8                                     # eval_group = 8: validation and test passes
+        evals = ((128 * val * passes, grouped), (128 * test_batches, grouped), (128 * predict, 128))
         out.append(Fit(nb, name, model, 128, epochs * steps, evals, 128))
 
     p = full["6-3-1"]

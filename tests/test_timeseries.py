@@ -158,3 +158,13 @@ def test_grouped_validation_gives_keras_the_same_mean_loss(data):
     per_batch = [np.mean(np.abs(model.predict(x, verbose=0)[:, 0] - y)) for x, y in itertools.islice(gen, 7)]
     assert losses[0] == pytest.approx(float(np.mean(per_batch)), rel=1e-5)   # the lecture's mean over batches
     assert losses[1] == pytest.approx(losses[0], rel=1e-6)
+
+
+def test_grouped_hands_out_exactly_the_first_batches(data):
+    gen = timeseries.generator(data, 60, 10, 1001, 2000, batch_size=16)
+    want = list(itertools.islice(timeseries.generator(data, 60, 10, 1001, 2000, batch_size=16), 7))
+    got = list(timeseries.grouped(gen, 7, 3))
+    assert [len(y) for _, y in got] == [48, 48, 16]
+    np.testing.assert_array_equal(np.concatenate([x for x, _ in got]), np.concatenate([x for x, _ in want]))
+    assert timeseries.naive_on(iter(want), 7) == pytest.approx(
+        float(np.mean([np.mean(np.abs(x[:, -1, 1] - y)) for x, y in want])))
