@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 PROFILE ?= sample
 NB ?=
-JOBS ?= 1
+JOBS ?= 2
 DATA ?=
 SIZE ?= small
 SUBMISSIONS ?=
@@ -42,7 +42,7 @@ sample: setup ## Generate the offline sample data into data/sample (SIZE=full: l
 $(DATA_DIR)/sample/MANIFEST.json: | .venv/.installed
 	$(PY) -m ch6.sample --size small --out $(DATA_DIR)/sample
 
-notebooks: setup $(DATA_DIR)/sample/MANIFEST.json ## Execute notebooks, write back on success (PROFILE=sample|full|ci NB=6-3-5 JOBS=n DATA=sample-full)
+notebooks: setup $(DATA_DIR)/sample/MANIFEST.json ## Execute notebooks, write back on success (PROFILE=sample|full|ci NB=6-3-5 JOBS=2 DATA=sample-full)
 	$(PY) -m ch6.run --profile $(PROFILE) --jobs $(JOBS) $(if $(NB),--nb $(NB)) $(if $(DATA),--data $(DATA))
 
 test: test-unit test-notebooks ## Run all tests: unit tests, then every notebook with the ci profile
@@ -70,8 +70,8 @@ results: setup ## Print the lecture-vs-run table of the committed notebooks; ref
 check-site: html ## Open every page of build/site in headless Chromium; screenshots in build/site-screenshots
 	$(PY) -m ch6.browser_check --site build/site --shots build/site-screenshots
 
-bench: setup $(DATA_DIR)/sample/MANIFEST.json ## Benchmarks: data preparation vs the lecture's loops, ci and sample suite times
-	$(PY) -m ch6.bench --jobs 2
+bench: setup $(DATA_DIR)/sample/MANIFEST.json ## Benchmarks: data prep vs the lecture's loops, ci and sample suites, full-profile estimate
+	$(PY) -m ch6.bench --jobs 2 --readme README.md
 
 clean: ## Remove build/ (executed copies, student versions, grades); keeps data/ and .venv
 	rm -rf build

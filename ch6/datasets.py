@@ -387,9 +387,10 @@ def parse_glove(path: Path) -> tuple:
     table = pacsv.read_csv(path, read_options=pacsv.ReadOptions(column_names=names),
                            parse_options=pacsv.ParseOptions(delimiter=" ", quote_char=False),
                            convert_options=pacsv.ConvertOptions(column_types=types, null_values=[]))
-    vectors = np.empty((table.num_rows, dim), dtype=np.float32)
-    for i, name in enumerate(names[1:]):
-        vectors[:, i] = table.column(name).to_numpy()
+    vectors, row = np.empty((table.num_rows, dim), dtype=np.float32), 0
+    for batch in table.to_batches():                       # block by block: each block's columns stay in cache
+        vectors[row:row + batch.num_rows] = np.stack([batch.column(i).to_numpy() for i in range(1, dim + 1)], axis=1)
+        row += batch.num_rows
     return table.column("word").to_pylist(), vectors
 
 

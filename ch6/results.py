@@ -101,12 +101,12 @@ def readme_block(records: list) -> str:
     return f"{START}\n{note}{markdown(records)}{END}"
 
 
-def replace_block(text: str, block: str) -> str:
-    """``text`` with the part from START to END (markers included) replaced by ``block``."""
-    if text.count(START) != 1 or text.count(END) != 1 or text.index(START) > text.index(END):
-        raise ValueError(f"expected exactly one {START} ... {END} block")
-    head, rest = text.split(START)
-    return head + block + rest.split(END, 1)[1]
+def replace_block(text: str, block: str, start: str = START, end: str = END) -> str:
+    """``text`` with the part from ``start`` to ``end`` (markers included) replaced by ``block``."""
+    if text.count(start) != 1 or text.count(end) != 1 or text.index(start) > text.index(end):
+        raise ValueError(f"expected exactly one {start} ... {end} block")
+    head, rest = text.split(start)
+    return head + block + rest.split(end, 1)[1]
 
 
 def main(argv=None) -> int:
