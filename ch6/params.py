@@ -71,14 +71,17 @@ def notebook_key(notebook: Path) -> str:
     return Path(notebook).stem.split("_")[0]
 
 
-def profile_parameters(profile: str, notebook: Path, spec: dict) -> dict:
-    """The parameters ``profile`` gives ``notebook`` (defaults it declares + its own section), validated."""
+def profile_parameters(profile: str, notebook: Path, spec: dict, overrides: dict | None = None) -> dict:
+    """The parameters ``profile`` gives ``notebook`` (defaults it declares + its own section + ``overrides``),
+    validated."""
     doc = load_profile(profile)
     key = notebook_key(notebook)
     values = {name: value for name, value in doc["defaults"].items() if name in spec}
     own = doc["notebooks"].get(key) or {}
     values.update(own)
-    validate(values, spec, f"params/{profile}.yaml [{key}]")
+    values.update(overrides or {})
+    where = f"params/{profile}.yaml [{key}]" + "".join(f" with {k}={v!r}" for k, v in (overrides or {}).items())
+    validate(values, spec, where)
     return values
 
 

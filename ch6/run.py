@@ -126,11 +126,8 @@ def main(argv=None) -> int:
     try:
         chosen = notebooks(args.nb)
         params.check_profile(args.profile, {params.notebook_key(nb): spec(nb) for nb in notebooks()})
-        values = {nb: params.profile_parameters(args.profile, nb, spec(nb)) for nb in chosen}
-        if args.data:
-            for nb in chosen:
-                values[nb]["data"] = args.data
-                params.validate(values[nb], spec(nb), f"--data {args.data}")
+        overrides = {"data": args.data} if args.data else {}
+        values = {nb: params.profile_parameters(args.profile, nb, spec(nb), overrides) for nb in chosen}
     except params.ParameterError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -92,6 +92,16 @@ def test_runner_rejects_a_bad_profile_with_one_line(tmp_path):
     assert "unknown parameter 'no_such_parameter'" in proc.stderr
 
 
+def test_data_override_replaces_the_profiles_data_before_it_is_checked(tmp_path):
+    # the full profile names data/real, which a clone without `make data` lacks; --data replaces it first
+    values = params.profile_parameters("full", NOTEBOOKS[0], SPECS[params.notebook_key(NOTEBOOKS[0])],
+                                       {"data": str(tmp_path)})
+    assert values["data"] == str(tmp_path) and values["n_reviews"] == 25000
+    with pytest.raises(params.ParameterError, match="with data='/no/such/folder'"):
+        params.profile_parameters("full", NOTEBOOKS[0], SPECS[params.notebook_key(NOTEBOOKS[0])],
+                                  {"data": "/no/such/folder"})
+
+
 def test_failed_execution_leaves_the_committed_copy_untouched(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("data: str = 'sample'", metadata={"tags": ["parameters"]}),
