@@ -94,20 +94,6 @@ def run_suite(profile: str, jobs: int) -> dict:
             "notebooks": timings.get("notebooks", []), "tail": proc.stdout.strip().splitlines()[-1:]}
 
 
-class SameBatch(keras.utils.PyDataset):
-    """One batch handed out ``steps`` times: model time without data time."""
-
-    def __init__(self, x, y, steps):
-        super().__init__()
-        self.x, self.y, self.steps = x, y, steps
-
-    def __len__(self):
-        return self.steps
-
-    def __getitem__(self, index):
-        return self.x, self.y
-
-
 def per_step(run, seconds=1.5):
     """Seconds per step of ``run(steps)`` without its per-call overhead: (T(2 + n) - T(2)) / n, n sized to ``seconds``."""
     run(2)                                                      # compile and warm up
@@ -117,7 +103,9 @@ def per_step(run, seconds=1.5):
 
 
 def time_model(key, batch, eval_batches, seconds=1.5):
-    """(seconds per training step at ``batch``, {eval batch: seconds per evaluated sample}) for workload model ``key``."""
+    """(seconds per training step at ``batch``, {eval batch: seconds per evaluated sample}) for workload model ``key``.
+
+    Fed as the notebooks feed it: Jena batches from a Python generator, IMDB sequences as arrays."""
     keras.utils.set_random_seed(0)
     model = workload.build(key)
     kind, shape = workload.input_of(key)
@@ -126,9 +114,27 @@ def time_model(key, batch, eval_batches, seconds=1.5):
     x = (rng.integers(1, 10_000, size=(n, *shape)).astype("int32") if kind == "int"
          else rng.normal(size=(n, *shape)).astype("float32"))
     y = rng.integers(0, 2, size=n).astype("float32")
-    train = per_step(lambda k: model.fit(SameBatch(x[:batch], y[:batch], k), epochs=1, verbose=0), seconds)
-    evals = {b: per_step(lambda k: model.evaluate(SameBatch(x[:b], y[:b], k), verbose=0), seconds) / b
-             for b in sorted(set(eval_batches))}
+
+    def batches(b):
+        while True:
+            yield x[:b], y[:b]
+
+    if kind == "float":
+        def fit(k):
+            model.fit(batches(batch), steps_per_epoch=k, epochs=1, shuffle=False, verbose=0)
+
+        def evaluate(b):
+            return lambda k: model.evaluate(batches(b), steps=k, verbose=0)
+    else:
+        def fit(k):
+            model.fit(np.resize(x[:batch], (k * batch, *shape)), np.resize(y[:batch], k * batch), batch_size=batch,
+                      epochs=1, shuffle=False, verbose=0)
+
+        def evaluate(b):
+            return lambda k: model.evaluate(np.resize(x[:b], (k * b, *shape)), np.resize(y[:b], k * b), batch_size=b,
+                                            verbose=0)
+    train = per_step(fit, seconds)
+    evals = {b: per_step(evaluate(b), seconds) / b for b in sorted(set(eval_batches))}
     return train, evals
 
 
@@ -167,7 +173,8 @@ def estimate_full(fixed: dict) -> dict:
         nb["total_s"] = nb["fixed_s"] + nb["train_s"] + nb["eval_s"]
         nb["total_lecture_batches_s"] = nb["fixed_s"] + nb["train_s"] + nb["eval_lecture_batches_s"]
     return {"method": "seconds per training step and per evaluated sample of each model at the lecture's sizes "
-                      "(random inputs, timed as T(6 steps) - T(2 steps)), times the full profile's step and sample "
+                      "(random inputs fed as the notebooks feed them, timed as T(2 + n steps) - T(2 steps)), times "
+                      "the full profile's step and sample "
                       "counts (ch6.workload); plus each notebook's ci-profile wall time for everything else",
             "per_model": [{"model": m, "batch": b, "train_s_per_step": t, "eval_s_per_sample": {str(k): v for k, v in e.items()}}
                           for (m, b), (t, e) in timing.items()],
