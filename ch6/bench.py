@@ -162,22 +162,25 @@ def estimate_full(fixed: dict) -> dict:
         rows.append({"notebook": fit.notebook, "fit": fit.name, "model": fit.model, "train_steps": fit.train_steps,
                      "eval_samples": sum(samples for samples, _ in fit.evals), "train_s": fit.train_steps * train,
                      "eval_s": eval_here, "eval_lecture_batches_s": eval_lecture})
-    notebooks = {nb: {"notebook": nb, "fixed_s": s, "train_s": 0.0, "eval_s": 0.0, "eval_lecture_batches_s": 0.0}
-                 for nb, s in fixed.items()}                 # 6-1-1 trains nothing but still runs
+    def blank(name):
+        return {"notebook": name, "fixed_s": fixed.get(name, 0.0), "train_s": 0.0, "eval_s": 0.0,
+                "eval_lecture_batches_s": 0.0}
+
+    notebooks = {name: blank(name) for name in fixed}       # 6-1-1 trains nothing but still runs
     for row in rows:
-        nb = notebooks.setdefault(row["notebook"], {"notebook": row["notebook"], "fixed_s": fixed.get(row["notebook"], 0.0),
-                                                    "train_s": 0.0, "eval_s": 0.0, "eval_lecture_batches_s": 0.0})
+        nb = notebooks.setdefault(row["notebook"], blank(row["notebook"]))
         for key in ("train_s", "eval_s", "eval_lecture_batches_s"):
             nb[key] += row[key]
     for nb in notebooks.values():
         nb["total_s"] = nb["fixed_s"] + nb["train_s"] + nb["eval_s"]
         nb["total_lecture_batches_s"] = nb["fixed_s"] + nb["train_s"] + nb["eval_lecture_batches_s"]
+    per_model = [{"model": m, "batch": b, "train_s_per_step": t, "eval_s_per_sample": {str(k): v for k, v in e.items()}}
+                 for (m, b), (t, e) in timing.items()]
     return {"method": "seconds per training step and per evaluated sample of each model at the lecture's sizes "
                       "(random inputs fed as the notebooks feed them, timed as T(2 + n steps) - T(2 steps)), times "
-                      "the full profile's step and sample "
-                      "counts (ch6.workload); plus each notebook's ci-profile wall time for everything else",
-            "per_model": [{"model": m, "batch": b, "train_s_per_step": t, "eval_s_per_sample": {str(k): v for k, v in e.items()}}
-                          for (m, b), (t, e) in timing.items()],
+                      "the full profile's step and sample counts (ch6.workload); plus each notebook's ci-profile "
+                      "wall time for everything else",
+            "per_model": per_model,
             "fits": rows, "notebooks": sorted(notebooks.values(), key=lambda r: r["notebook"]),
             "sequential_s": sum(nb["total_s"] for nb in notebooks.values()),
             "sequential_lecture_batches_s": sum(nb["total_lecture_batches_s"] for nb in notebooks.values())}
