@@ -228,7 +228,6 @@ def commit() -> str:
 
 def machine() -> dict:
     """The machine and library versions the figures were measured with."""
-    import keras
     info = {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
             "numpy": np.__version__, "keras": keras.__version__, "backend": keras.backend.backend()}
     try:

@@ -480,15 +480,12 @@ def jena_timestamps(column, path: Path = Path("?")) -> np.ndarray:
     d = text - np.uint8(ord("0"))                            # a digit becomes 0..9, anything else is > 9
     two = [d[:, i].astype(np.int64) * 10 + d[:, i + 1] for i in (0, 3, 6, 8, 11, 14, 17)]
     day, month, year, hour, minute, second = two[0], two[1], two[2] * 100 + two[3], two[4], two[5], two[6]
-    month_ok = (month >= 1) & (month <= 12)
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    ok = ((d[:, digit] <= 9).all() and (text[:, ~digit] == JENA_TIME_PATTERN[~digit]).all()
-          and month_ok.all() and (day >= 1).all() and (day <= DAYS_IN_MONTH[month] + (leap & (month == 2))).all()
-          and (hour < 24).all() and (minute < 60).all() and (second < 60).all())
-    if not ok:                                               # find the first bad row for the message
-        bad = ~((d[:, digit] <= 9).all(axis=1) & (text[:, ~digit] == JENA_TIME_PATTERN[~digit]).all(axis=1)
-                & month_ok & (day >= 1) & (day <= DAYS_IN_MONTH[np.where(month_ok, month, 0)] + (leap & (month == 2)))
-                & (hour < 24) & (minute < 60) & (second < 60))
+    leap_day = ((year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0)) & (month == 2)).astype(np.int64)
+    last_day = np.where((month >= 1) & (month <= 12), DAYS_IN_MONTH[np.clip(month, 0, 12)] + leap_day, 0)
+    byte_checks = [d[:, digit] <= 9, text[:, ~digit] == JENA_TIME_PATTERN[~digit]]          # (rows, positions)
+    row_checks = [(day >= 1) & (day <= last_day), hour < 24, minute < 60, second < 60]     # (rows,); month via last_day
+    if not all(check.all() for check in byte_checks + row_checks):   # whole columns first: per-row work only on error
+        bad = ~np.logical_and.reduce([check.all(axis=1) for check in byte_checks] + row_checks)
         row = int(np.argmax(bad))
         raise DataError(f"{path}: row {row + 1}: Date Time {bytes(text[row]).decode(errors='replace')!r} "
                         f"is not dd.mm.yyyy HH:MM:SS")

@@ -19,7 +19,7 @@ class Fit:
 
     notebook: str
     name: str
-    model: str              # a key of MODELS
+    model: str              # a key of build()
     batch: int              # training batch size
     train_steps: int        # training steps over all epochs
     evals: tuple            # ((samples, batch size), ...): validation over all epochs, test, predict, as run here
@@ -27,50 +27,46 @@ class Fit:
 
 
 def build(key):
-    """A compiled Keras model for MODELS[key], as the notebook builds and compiles it."""
+    """A compiled Keras model for ``key`` ("gru", or "lstm@500" for IMDB with maxlen 500), as the notebook has it."""
     import keras
     from keras import layers as L
 
-    def seq(*stack, inputs=(None, 14)):
-        return [keras.Input(shape=inputs)] + list(stack)
+    def sigmoid():
+        return L.Dense(1, activation="sigmoid")
 
-    jena = {
-        "dense": seq(L.Flatten(), L.Dense(32, activation="relu"), L.Dense(1), inputs=(240, 14)),
-        "dense64": seq(L.Flatten(), L.Dense(64, activation="relu"), L.Dense(1), inputs=(240, 14)),
-        "gru": seq(L.GRU(32), L.Dense(1)),
-        "gru16": seq(L.GRU(16), L.Dense(1)),
-        "gru_dropout": seq(L.GRU(32, dropout=0.2, recurrent_dropout=0.2), L.Dense(1)),
-        "stacked_gru": seq(L.GRU(32, dropout=0.1, recurrent_dropout=0.5, return_sequences=True),
-                           L.GRU(64, activation="relu", dropout=0.1, recurrent_dropout=0.5), L.Dense(1)),
-        "bi_gru": seq(L.Bidirectional(L.GRU(32)), L.Dense(1)),
-        "conv": seq(L.Conv1D(32, 5, activation="relu"), L.MaxPooling1D(3), L.Conv1D(32, 5, activation="relu"),
-                    L.MaxPooling1D(3), L.Conv1D(32, 5, activation="relu"), L.GlobalMaxPooling1D(), L.Dense(1)),
-        "cnn_gru": seq(L.Conv1D(32, 5, activation="relu"), L.MaxPooling1D(3), L.Conv1D(32, 5, activation="relu"),
-                       L.GRU(32, dropout=0.1, recurrent_dropout=0.5), L.Dense(1)),
-        "cnn_lstm": seq(L.Conv1D(32, 5, activation="relu"), L.MaxPooling1D(3), L.Conv1D(32, 5, activation="relu"),
-                        L.LSTM(32, dropout=0.1, recurrent_dropout=0.5), L.Dense(1)),
+    def conv_front():                                       # 6-4-4: the convolutions before the recurrent layer
+        return [L.Conv1D(32, 5, activation="relu"), L.MaxPooling1D(3), L.Conv1D(32, 5, activation="relu")]
+
+    stacks = {
+        "dense": lambda: [L.Flatten(), L.Dense(32, activation="relu"), L.Dense(1)],
+        "dense64": lambda: [L.Flatten(), L.Dense(64, activation="relu"), L.Dense(1)],
+        "gru": lambda: [L.GRU(32), L.Dense(1)],
+        "gru16": lambda: [L.GRU(16), L.Dense(1)],
+        "gru_dropout": lambda: [L.GRU(32, dropout=0.2, recurrent_dropout=0.2), L.Dense(1)],
+        "stacked_gru": lambda: [L.GRU(32, dropout=0.1, recurrent_dropout=0.5, return_sequences=True),
+                                L.GRU(64, activation="relu", dropout=0.1, recurrent_dropout=0.5), L.Dense(1)],
+        "bi_gru": lambda: [L.Bidirectional(L.GRU(32)), L.Dense(1)],
+        "conv": lambda: conv_front() + [L.MaxPooling1D(3), L.Conv1D(32, 5, activation="relu"),
+                                        L.GlobalMaxPooling1D(), L.Dense(1)],
+        "cnn_gru": lambda: conv_front() + [L.GRU(32, dropout=0.1, recurrent_dropout=0.5), L.Dense(1)],
+        "cnn_lstm": lambda: conv_front() + [L.LSTM(32, dropout=0.1, recurrent_dropout=0.5), L.Dense(1)],
+        "flatten": lambda: [L.Embedding(10_000, 8), L.Flatten(), sigmoid()],
+        "bag": lambda: [L.CategoryEncoding(num_tokens=10_000, output_mode="multi_hot"), sigmoid()],
+        "glove_flatten": lambda: [L.Embedding(10_000, 100), L.Flatten(), L.Dense(32, activation="relu"), sigmoid()],
+        "simple_rnn": lambda: [L.Embedding(10_000, 32), L.SimpleRNN(32), sigmoid()],
+        "lstm": lambda: [L.Embedding(10_000, 32), L.LSTM(32), sigmoid()],
+        "lstm128": lambda: [L.Embedding(10_000, 128), L.LSTM(32), sigmoid()],
+        "bi_lstm": lambda: [L.Embedding(10_000, 32), L.Bidirectional(L.LSTM(32)), sigmoid()],
+        "conv_imdb": lambda: [L.Embedding(10_000, 128), L.Conv1D(32, 7, activation="relu"), L.MaxPooling1D(5),
+                              L.Conv1D(32, 7, activation="relu"), L.GlobalMaxPooling1D(), sigmoid()],
     }
-    sigmoid = L.Dense(1, activation="sigmoid")
-    imdb = {
-        "flatten": lambda n: seq(L.Embedding(10_000, 8), L.Flatten(), sigmoid, inputs=(n,)),
-        "bag": lambda n: seq(L.CategoryEncoding(num_tokens=10_000, output_mode="multi_hot"), sigmoid, inputs=(n,)),
-        "glove_flatten": lambda n: seq(L.Embedding(10_000, 100), L.Flatten(), L.Dense(32, activation="relu"), sigmoid,
-                                       inputs=(n,)),
-        "simple_rnn": lambda n: seq(L.Embedding(10_000, 32), L.SimpleRNN(32), sigmoid, inputs=(n,)),
-        "lstm": lambda n: seq(L.Embedding(10_000, 32), L.LSTM(32), sigmoid, inputs=(n,)),
-        "lstm128": lambda n: seq(L.Embedding(10_000, 128), L.LSTM(32), sigmoid, inputs=(n,)),
-        "bi_lstm": lambda n: seq(L.Embedding(10_000, 32), L.Bidirectional(L.LSTM(32)), sigmoid, inputs=(n,)),
-        "conv_imdb": lambda n: seq(L.Embedding(10_000, 128), L.Conv1D(32, 7, activation="relu"), L.MaxPooling1D(5),
-                                   L.Conv1D(32, 7, activation="relu"), L.GlobalMaxPooling1D(), sigmoid, inputs=(n,)),
-    }
-    name, _, maxlen = key.partition("@")
-    if name in jena:
-        model = keras.Sequential(jena[name])
+    kind, shape = input_of(key)
+    name = key.partition("@")[0]
+    model = keras.Sequential([keras.Input(shape=shape, dtype="int32" if kind == "int" else "float32"),
+                              *stacks[name]()])
+    if kind == "float":                                     # Jena: RMSprop + MAE
         model.compile(optimizer=keras.optimizers.RMSprop(), loss="mae")
-    else:
-        stack = imdb[name](int(maxlen))
-        stack[0] = keras.Input(shape=stack[0].shape[1:], dtype="int32")
-        model = keras.Sequential(stack)
+    else:                                                   # IMDB: rmsprop (6-4-3's Conv1D at 1e-4) + cross-entropy
         lr = 1e-4 if name == "conv_imdb" else 1e-3
         model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=lr), loss="binary_crossentropy",
                       metrics=["acc"])
@@ -78,7 +74,7 @@ def build(key):
 
 
 def input_of(key):
-    """("float" | "int", one sample's shape) for a MODELS key: Jena windows or IMDB sequences of ``@maxlen``."""
+    """("float" | "int", one sample's shape) for a build() key: Jena windows or IMDB sequences of ``@maxlen``."""
     name, _, maxlen = key.partition("@")
     return ("int", (int(maxlen),)) if maxlen else ("float", (240, 14))   # Jena: lookback 1440 // step 6
 
