@@ -6,11 +6,11 @@ NB ?=
 JOBS ?= 2
 DATA ?=
 SIZE ?= small
+SEED ?=
 SUBMISSIONS ?=
 OUT ?= build/grades
 SCHEDULER ?=
 DATA_DIR ?= $(CURDIR)/data
-SAMPLE_DIR := $(DATA_DIR)/$(if $(filter full,$(SIZE)),sample-full,sample)
 comma := ,
 CI_DIR := build/ci$(if $(NB),-$(subst $(comma),_,$(NB)))
 export DATA_DIR
@@ -34,16 +34,16 @@ setup: .venv/.installed ## Create .venv and install requirements.txt (+ the ch6 
 	touch $@
 
 data: setup ## Download and verify the real datasets into data/real (needs internet)
-	$(PY) -m ch6.datasets --root $(DATA_DIR)
+	$(PY) -m ch6.data.download --root $(DATA_DIR)
 
-sample: setup ## Generate the offline sample data into data/sample (SIZE=full: lecture-sized, data/sample-full)
-	$(PY) -m ch6.sample --size $(SIZE) --out $(SAMPLE_DIR)
+sample: setup ## Generate the offline sample data into data/sample (SIZE=full: data/sample-full; SEED=N: data/sample-seedN)
+	$(PY) -m ch6.data.sample --size $(SIZE) $(if $(SEED),--seed $(SEED))
 
 $(DATA_DIR)/sample/MANIFEST.json: | .venv/.installed
-	$(PY) -m ch6.sample --size small --out $(DATA_DIR)/sample
+	$(PY) -m ch6.data.sample --size small --out $(DATA_DIR)/sample
 
 notebooks: setup $(DATA_DIR)/sample/MANIFEST.json ## Execute notebooks, write back on success (PROFILE=sample|full|ci NB=6-3-5 JOBS=2 DATA=sample-full)
-	$(PY) -m ch6.run --profile $(PROFILE) --jobs $(JOBS) $(if $(NB),--nb $(NB)) $(if $(DATA),--data $(DATA))
+	$(PY) -m ch6.runner --profile $(PROFILE) --jobs $(JOBS) $(if $(NB),--nb $(NB)) $(if $(DATA),--data $(DATA))
 
 test: test-unit test-notebooks ## Run all tests: unit tests, then every notebook with the ci profile
 
@@ -51,24 +51,24 @@ test-unit: setup $(DATA_DIR)/sample/MANIFEST.json ## Unit tests of the ch6 packa
 	$(PY) -m pytest -q -n 2 --dist loadfile tests
 
 test-notebooks: setup $(DATA_DIR)/sample/MANIFEST.json ## Execute the notebooks with the ci profile under nbval (NB=...)
-	rm -rf $(CI_DIR) && $(PY) -m ch6.run --profile ci --prepare-only --out $(CI_DIR) $(if $(NB),--nb $(NB)) >/dev/null
+	rm -rf $(CI_DIR) && $(PY) -m ch6.runner --profile ci --prepare-only --out $(CI_DIR) $(if $(NB),--nb $(NB)) >/dev/null
 	CH6_PROFILE=ci $(PY) -m pytest -q -n 2 --dist loadscope --nbval-lax --nbval-current-env --nbval-cell-timeout=600 $(CI_DIR)
 
 student: setup ## Write student versions (no solutions, no hidden tests) to build/student and build/student.zip
-	$(PY) -m ch6.student
+	$(PY) -m ch6.grader.student
 
 grade: setup $(DATA_DIR)/sample/MANIFEST.json ## Grade SUBMISSIONS=dir [OUT=dir] [JOBS=n] [SCHEDULER=tcp://host:port] [FORCE=1]
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir [OUT=dir] [JOBS=n]"; exit 2; }
-	$(PY) -m ch6.grading $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(FORCE),--force)
+	$(PY) -m ch6.grader $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(FORCE),--force)
 
 html: setup ## Render the executed notebooks into build/site (nothing is re-run; works offline)
-	$(PY) -m ch6.site --out build/site
+	$(PY) -m ch6.site.build --out build/site
 
 results: setup ## Print the lecture-vs-run table of the committed notebooks; refresh README.md's results block
 	$(PY) -m ch6.results --readme README.md
 
 check-site: html ## Open every page of build/site in headless Chromium; screenshots in build/site-screenshots
-	$(PY) -m ch6.browser_check --site build/site --shots build/site-screenshots
+	$(PY) -m ch6.site.browser --site build/site --shots build/site-screenshots
 
 bench: setup $(DATA_DIR)/sample/MANIFEST.json ## Benchmarks: data prep vs the lecture's loops, ci and sample suites, full-profile estimate
 	$(PY) -m ch6.bench --jobs 2 --readme README.md

@@ -1,7 +1,7 @@
 """pytest settings shared by the unit tests and the notebook checks (nbval)."""
 import nbval.plugin
 
-from ch6.run import is_empty
+from ch6.runner.execute import is_empty
 
 _compare_outputs = nbval.plugin.IPyNbCell.compare_outputs
 

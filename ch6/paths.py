@@ -21,9 +21,18 @@ def data_root() -> Path:
     return Path(os.environ.get("DATA_DIR") or REPO / "data").expanduser().resolve()
 
 
+def sample_folder(size: str = "small", seed: int | None = None) -> Path:
+    """Where ``make sample [SIZE=full] [SEED=N]`` writes: data/sample, data/sample-full, data/sample-seed<N>."""
+    from .data import SEED
+
+    name = "sample" if size == "small" else "sample-full"
+    return data_root() / (name if seed in (None, SEED) else f"{name}-seed{seed}")
+
+
 def resolve_data(data: str) -> Path:
     """Turn a notebook's ``data`` parameter ("sample", "sample-full", "real" or a folder) into a folder."""
-    folder = data_root() / NAMED[data] if data in NAMED else Path(data).expanduser().resolve()
+    named = data in NAMED or (data.startswith("sample-") and "/" not in data and not Path(data).is_dir())
+    folder = data_root() / NAMED.get(data, data) if named else Path(data).expanduser().resolve()
     if not folder.is_dir():
         raise DataNotFound(f"data folder {folder} does not exist: {make_hint(data)}")
     return folder
@@ -35,7 +44,9 @@ def make_hint(data: str) -> str:
         return "run `make data` (downloads the real datasets)"
     if data == "sample-full":
         return "run `make sample SIZE=full`"
-    return "run `make sample` (or `python -m ch6.sample`)"
+    if data.startswith("sample-") and data.rsplit("seed", 1)[-1].isdigit():
+        return f"run `make sample SEED={data.rsplit('seed', 1)[-1]}`"
+    return "run `make sample` (or `python -m ch6.data.sample`)"
 
 
 def require(folder: Path, name: str) -> Path:

@@ -1,7 +1,8 @@
 """``make bench``: the saved results file and the README's summary of it."""
 import json
 
-from ch6 import bench, paths
+from ch6 import paths
+from ch6.bench import suite as bench
 
 
 def committed_report():

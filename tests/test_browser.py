@@ -4,7 +4,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ch6 import browser_check, paths, site
+from ch6 import paths
+from ch6.site import browser as browser_check
+from ch6.site import build as site
 
 pytestmark = pytest.mark.skipif(bool(browser_check.missing()), reason=browser_check.missing() or "ok")
 

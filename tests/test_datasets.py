@@ -1,4 +1,4 @@
-"""ch6.datasets: downloads against a local HTTP server, and the loaders on tiny files in the real formats."""
+"""ch6.data.download and ch6.data.loaders: downloads against a local HTTP server, and the loaders on tiny files in the real formats."""
 import dataclasses
 import datetime
 import hashlib
@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ch6 import datasets as ds
+from ch6.bench import lecture_loops
+from ch6.data import download, loaders, registry
 from ch6.paths import DataNotFound
 
 JENA_HEADER = ('"Date Time","p (mbar)","T (degC)","Tpot (K)","Tdew (degC)","rh (%)","VPmax (mbar)",'
@@ -105,7 +106,7 @@ def glove_zip() -> bytes:
 
 
 def jena_zip(csv: bytes | None = None) -> bytes:
-    return zipped({ds.JENA_CSV: csv or jena_csv(), f"__MACOSX/._{ds.JENA_CSV}": b"\x00\x05\x16\x07junk"})
+    return zipped({registry.JENA_CSV: csv or jena_csv(), f"__MACOSX/._{registry.JENA_CSV}": b"\x00\x05\x16\x07junk"})
 
 
 # ---------------------------------------------------------------- local HTTP server and registry
@@ -147,9 +148,11 @@ def serve(server, name: str, data: bytes, truncated=False) -> None:
 
 def register(monkeypatch, attr: str, digest: str | None, **members) -> None:
     """Replace a registry entry's digest (and member digests) by those of the test files."""
-    remote = getattr(ds, attr)
+    remote = getattr(registry, attr)
     new = dataclasses.replace(remote, digest=digest, members=members or remote.members)
-    monkeypatch.setattr(ds, attr, new)
+    for module in (registry, download, loaders):
+        if hasattr(module, attr):
+            monkeypatch.setattr(module, attr, new)
 
 
 @pytest.fixture
@@ -164,7 +167,7 @@ def everything(server, monkeypatch):
     register(monkeypatch, "IMDB_WORD_INDEX", "md5:" + hashlib.md5(files["imdb_word_index.json"]).hexdigest())
     register(monkeypatch, "GLOVE", sha(files["glove.6B.zip"]),
              **{f"glove.6B.{d}d.txt": sha(glove_text(d)) for d in (100, 50)})
-    monkeypatch.setattr(ds, "JENA_ROWS", JENA_ROWS)
+    monkeypatch.setattr(download, "JENA_ROWS", JENA_ROWS)
     return files
 
 
@@ -177,32 +180,32 @@ def tree(root: Path) -> dict:
 
 def test_make_data_downloads_verifies_unpacks_and_second_run_is_a_no_op(everything, server, tmp_path, monkeypatch,
                                                                          capsys):
-    monkeypatch.setenv(ds.MIRROR_ENV, server.url)
+    monkeypatch.setenv(registry.MIRROR_ENV, server.url)
     root = tmp_path / "real"
-    assert ds.main(["--root", str(root)]) == 0
+    assert download.main(["--root", str(root)]) == 0
     first = tree(root)
     assert set(first) == {
         "aclImdb_v1.tar.gz", "imdb.npz", "imdb_word_index.json", "glove.6B.zip", "glove.6B.100d.txt",
-        "glove.6B.50d.txt", "jena_climate_2009_2016.csv.zip", ds.JENA_CSV, "PINS.json",
+        "glove.6B.50d.txt", "jena_climate_2009_2016.csv.zip", registry.JENA_CSV, "PINS.json",
         *(f"glove.6B.{d}d.{ext}" for d in (50, 100) for ext in ("npy", "vocab.json")),   # parsed once, cached
         "aclImdb/README", "aclImdb/imdb.vocab", *(f"aclImdb/{name}" for name in REVIEWS)}
     assert (root / "glove.6B.50d.txt").read_bytes() == glove_text(50)
-    assert ds.read_glove_cache(root / "glove.6B.100d.txt")[0] == GLOVE_WORDS
-    assert (root / ds.JENA_CSV).read_bytes() == jena_csv()
+    assert loaders.read_glove_cache(root / "glove.6B.100d.txt")[0] == GLOVE_WORDS
+    assert (root / registry.JENA_CSV).read_bytes() == jena_csv()
     assert json.loads((root / "PINS.json").read_text()) == {
         "jena_climate_2009_2016.csv.zip": sha(everything["jena_climate_2009_2016.csv.zip"]),
-        ds.JENA_CSV: sha(jena_csv())}
+        registry.JENA_CSV: sha(jena_csv())}
     assert len(server.requests) == 5
 
-    assert ds.main(["--root", str(root), "--only", "aclimdb", "imdb", "--only", "glove", "jena"]) == 0
+    assert download.main(["--root", str(root), "--only", "aclimdb", "imdb", "--only", "glove", "jena"]) == 0
     assert tree(root) == first and len(server.requests) == 5
     assert "jena: verified" in capsys.readouterr().out
 
 
 def test_wrong_checksum_is_a_clear_error_and_nothing_is_kept(everything, server, tmp_path, monkeypatch):
     register(monkeypatch, "ACLIMDB", "0" * 64)
-    with pytest.raises(ds.ChecksumError) as err:
-        ds.prepare_aclimdb(tmp_path, server.url)
+    with pytest.raises(registry.ChecksumError) as err:
+        download.prepare_aclimdb(tmp_path, server.url)
     assert str(err.value) == (f"aclImdb_v1.tar.gz: SHA-256 mismatch (expected {'0' * 64}, "
                               f"got {sha(everything['aclImdb_v1.tar.gz'])}); the file was discarded")
     assert tree(tmp_path) == {}
@@ -210,29 +213,29 @@ def test_wrong_checksum_is_a_clear_error_and_nothing_is_kept(everything, server,
 
 def test_wrong_md5_names_the_algorithm(everything, server, tmp_path, monkeypatch):
     register(monkeypatch, "IMDB_WORD_INDEX", "md5:" + "0" * 32)
-    with pytest.raises(ds.ChecksumError, match=r"imdb_word_index.json: MD5 mismatch \(expected 0{32}, got"):
-        ds.prepare_imdb(tmp_path, server.url)
+    with pytest.raises(registry.ChecksumError, match=r"imdb_word_index.json: MD5 mismatch \(expected 0{32}, got"):
+        download.prepare_imdb(tmp_path, server.url)
     assert not (tmp_path / "imdb_word_index.json").exists()
 
 
 def test_a_bad_local_copy_is_discarded_and_fetched_again(everything, server, tmp_path):
     (tmp_path / "imdb.npz").write_bytes(b"corrupt")
-    ds.prepare_imdb(tmp_path, server.url)
+    download.prepare_imdb(tmp_path, server.url)
     assert (tmp_path / "imdb.npz").read_bytes() == everything["imdb.npz"]
 
 
 @pytest.mark.parametrize("name", ["imdb.npz", "jena_climate_2009_2016.csv.zip"])  # with and without a digest
 def test_truncated_transfer_leaves_nothing_under_the_final_name(everything, server, tmp_path, name):
     serve(server, name, everything[name], truncated=True)
-    prepare = ds.prepare_imdb if name == "imdb.npz" else ds.prepare_jena
-    with pytest.raises(ds.DataError, match="transfer interrupted"):
+    prepare = download.prepare_imdb if name == "imdb.npz" else download.prepare_jena
+    with pytest.raises(registry.DataError, match="transfer interrupted"):
         prepare(tmp_path, server.url)
     assert tree(tmp_path) == {}
 
 
 def test_http_404_is_one_line(server, tmp_path):
-    with pytest.raises(ds.DataError) as err:
-        ds.prepare_imdb(tmp_path, server.url)
+    with pytest.raises(registry.DataError) as err:
+        download.prepare_imdb(tmp_path, server.url)
     assert str(err.value) == f"{server.url}/imdb.npz: HTTP 404"
 
 
@@ -244,7 +247,7 @@ def closed_port() -> int:
 
 def test_unreachable_host_gives_the_offline_message(tmp_path, capsys):
     mirror = f"http://127.0.0.1:{closed_port()}/data"
-    assert ds.main(["--root", str(tmp_path), "--mirror", mirror, "--only", "jena"]) == 1
+    assert download.main(["--root", str(tmp_path), "--mirror", mirror, "--only", "jena"]) == 1
     assert capsys.readouterr().err.splitlines()[-1] == (
         "error: cannot reach 127.0.0.1: no internet? the sample data works offline: `make sample`")
     assert tree(tmp_path) == {}
@@ -259,8 +262,8 @@ def test_tar_member_outside_the_target_is_refused(server, tmp_path, monkeypatch,
     register(monkeypatch, "ACLIMDB", sha(archive))
     root = tmp_path / "real"
     root.mkdir()
-    with pytest.raises(ds.DataError, match="unsafe member refused"):
-        ds.prepare_aclimdb(root, server.url)
+    with pytest.raises(registry.DataError, match="unsafe member refused"):
+        download.prepare_aclimdb(root, server.url)
     assert not (tmp_path / "evil.txt").exists()
     assert list(root.iterdir()) == [root / "aclImdb_v1.tar.gz"]  # the verified archive only
 
@@ -268,27 +271,27 @@ def test_tar_member_outside_the_target_is_refused(server, tmp_path, monkeypatch,
 def test_unpacked_member_with_the_wrong_digest_is_discarded(everything, server, tmp_path, monkeypatch):
     register(monkeypatch, "GLOVE", sha(everything["glove.6B.zip"]),
              **{"glove.6B.100d.txt": sha(glove_text(100)), "glove.6B.50d.txt": "f" * 64})
-    with pytest.raises(ds.ChecksumError, match=r"glove.6B.50d.txt \(in glove.6B.zip\): SHA-256 mismatch"):
-        ds.prepare_glove(tmp_path, server.url)
+    with pytest.raises(registry.ChecksumError, match=r"glove.6B.50d.txt \(in glove.6B.zip\): SHA-256 mismatch"):
+        download.prepare_glove(tmp_path, server.url)
     assert set(tree(tmp_path)) == {"glove.6B.zip", "glove.6B.100d.txt"}
 
 
 def test_jena_is_pinned_on_first_use_and_verified_later(everything, server, tmp_path):
-    ds.prepare_jena(tmp_path, server.url)
+    download.prepare_jena(tmp_path, server.url)
     assert not (tmp_path / "__MACOSX").exists()
-    pins = ds.read_pins(tmp_path)
+    pins = download.read_pins(tmp_path)
     (tmp_path / "jena_climate_2009_2016.csv.zip").unlink()
     serve(server, "jena_climate_2009_2016.csv.zip", jena_zip(jena_csv().replace(b"-9999.00", b"1.00")))
-    with pytest.raises(ds.ChecksumError, match="SHA-256 mismatch"):
-        ds.prepare_jena(tmp_path, server.url)
+    with pytest.raises(registry.ChecksumError, match="SHA-256 mismatch"):
+        download.prepare_jena(tmp_path, server.url)
     assert not (tmp_path / "jena_climate_2009_2016.csv.zip").exists()
-    assert ds.read_pins(tmp_path) == pins
+    assert download.read_pins(tmp_path) == pins
 
 
 def test_jena_with_the_wrong_structure_is_not_kept_nor_pinned(everything, server, tmp_path, monkeypatch):
-    monkeypatch.setattr(ds, "JENA_ROWS", 420_551)
-    with pytest.raises(ds.DataError, match=r"expected \"Date Time\" \+ 14 columns x 420,551 rows, .* x 40 rows"):
-        ds.prepare_jena(tmp_path, server.url)
+    monkeypatch.setattr(download, "JENA_ROWS", 420_551)
+    with pytest.raises(registry.DataError, match=r"expected \"Date Time\" \+ 14 columns x 420,551 rows, .* x 40 rows"):
+        download.prepare_jena(tmp_path, server.url)
     assert tree(tmp_path) == {}
 
 
@@ -306,8 +309,8 @@ def test_imdb_npz_with_the_wrong_digest_is_never_loaded(tmp_path, monkeypatch, s
     (tmp_path / "imdb.npz").write_bytes(imdb_npz())
     if sample:
         (tmp_path / "MANIFEST.json").write_text(json.dumps({"files": {"imdb.npz": "0" * 64}}))
-    with no_np_load(monkeypatch) as calls, pytest.raises(ds.ChecksumError, match="SHA-256 mismatch") as err:
-        ds.load_imdb(tmp_path)
+    with no_np_load(monkeypatch) as calls, pytest.raises(registry.ChecksumError, match="SHA-256 mismatch") as err:
+        loaders.load_imdb(tmp_path)
     assert calls == []
     assert ("make sample" if sample else "make data") in str(err.value)
 
@@ -326,7 +329,7 @@ def test_load_imdb_equals_keras_load_data(tmp_path, monkeypatch, kwargs):
     folder = sample_folder(tmp_path, imdb_npz())
     monkeypatch.setattr(keras_imdb, "get_file", lambda **_: str(folder / "imdb.npz"))  # no download
     (kx_train, ky_train), (kx_test, ky_test) = keras_imdb.load_data(**kwargs)
-    (x_train, y_train), (x_test, y_test) = ds.load_imdb(folder, **kwargs)
+    (x_train, y_train), (x_test, y_test) = loaders.load_imdb(folder, **kwargs)
     assert x_train.dtype == kx_train.dtype == object
     assert x_train.tolist() == kx_train.tolist() and x_test.tolist() == kx_test.tolist()
     np.testing.assert_array_equal(y_train, ky_train)
@@ -339,53 +342,53 @@ def test_load_imdb_conventions(tmp_path):
              x_test=ragged([[1, 9]]), y_test=np.array([1]))
     folder = sample_folder(tmp_path, npz.getvalue())
 
-    (x_train, y_train), (x_test, _) = ds.load_imdb(folder)
+    (x_train, y_train), (x_test, _) = loaders.load_imdb(folder)
     by_label = dict(zip(y_train.tolist(), x_train.tolist()))
     assert by_label[0] == [1, 4, 5, 6]  # start 1, raw rank + 3
     assert by_label[1] == [1, 7, 8, 9, 10, 11]
     assert x_test.tolist() == [[1, 4, 2]]  # Keras: the largest index (12) counts as OOV when num_words is None
-    (x_train, y_train), _ = ds.load_imdb(folder, num_words=8, skip_top=5)
+    (x_train, y_train), _ = loaders.load_imdb(folder, num_words=8, skip_top=5)
     assert dict(zip(y_train.tolist(), x_train.tolist()))[1] == [2, 7, 2, 2, 2, 2]
-    (x_train, y_train), _ = ds.load_imdb(folder, maxlen=6)  # strictly shorter than maxlen: 6 words are dropped
+    (x_train, y_train), _ = loaders.load_imdb(folder, maxlen=6)  # strictly shorter than maxlen: 6 words are dropped
     assert x_train.tolist() == [[1, 4, 5, 6]] and y_train.tolist() == [0]
 
 
 def test_get_word_index_is_the_raw_json(tmp_path):
     (tmp_path / "imdb_word_index.json").write_text('{"the": 1, "café": 2}', encoding="utf-8")
-    assert ds.get_word_index(tmp_path) == {"the": 1, "café": 2}
+    assert loaders.get_word_index(tmp_path) == {"the": 1, "café": 2}
 
 
 def test_load_aclimdb_sorted_neg_then_pos_without_unsup(tmp_path):
     with tarfile.open(fileobj=io.BytesIO(acl_tar())) as tar:
         tar.extractall(tmp_path, filter="data")
-    texts, labels = ds.load_aclimdb(tmp_path)
+    texts, labels = loaders.load_aclimdb(tmp_path)
     assert texts == ["Dull, <br />dull.", "Not good at all.", "A joy ★ from start to end.", "Café scenes: great."]
     assert labels.tolist() == [0, 0, 1, 1]
-    texts, labels = ds.load_aclimdb(tmp_path, "test")
+    texts, labels = loaders.load_aclimdb(tmp_path, "test")
     assert texts == ["Weak.", "Superb."] and labels.tolist() == [0, 1]
     with pytest.raises(ValueError):
-        ds.load_aclimdb(tmp_path, "unsup")
+        loaders.load_aclimdb(tmp_path, "unsup")
 
 
 def test_load_glove_equals_the_lecture_loop_and_reuses_its_cache(tmp_path, monkeypatch):
     path = tmp_path / "glove.6B.100d.txt"
     path.write_bytes(glove_text(100))
-    assert ds.find_glove(tmp_path, 100) == path
-    words, vectors = ds.load_glove(path)
-    loop = ds.glove_lecture_loop(path)
+    assert loaders.find_glove(tmp_path, 100) == path
+    words, vectors = loaders.load_glove(path)
+    loop = lecture_loops.glove_lecture_loop(path)
     assert words == list(loop) == GLOVE_WORDS
     assert vectors.dtype == np.float32 and vectors.shape == (len(GLOVE_WORDS), 100)
     np.testing.assert_array_equal(vectors, np.stack(list(loop.values())))
     assert (tmp_path / "glove.6B.100d.npy").exists() and (tmp_path / "glove.6B.100d.vocab.json").exists()
 
-    real_parse = ds.parse_glove
-    monkeypatch.setattr(ds, "parse_glove", lambda p: pytest.fail("the cache was not used"))
-    cached_words, cached = ds.load_glove(path)
+    real_parse = loaders.parse_glove
+    monkeypatch.setattr(loaders, "parse_glove", lambda p: pytest.fail("the cache was not used"))
+    cached_words, cached = loaders.load_glove(path)
     assert cached_words == words and np.array_equal(cached, vectors)
 
     path.write_bytes(glove_text(100, seed=1) + b"extra " + b"0.5 " * 99 + b"0.5\n")  # the source changed
-    monkeypatch.setattr(ds, "parse_glove", real_parse)
-    words, vectors = ds.load_glove(path)
+    monkeypatch.setattr(loaders, "parse_glove", real_parse)
+    words, vectors = loaders.load_glove(path)
     assert words[-1] == "extra" and vectors.shape == (len(GLOVE_WORDS) + 1, 100)
 
 
@@ -398,19 +401,19 @@ def test_load_glove_works_where_the_cache_cannot_be_written(tmp_path, monkeypatc
         raise PermissionError(f"read-only: {target}")
         yield
 
-    monkeypatch.setattr(ds, "replacing", read_only)
-    words, vectors = ds.load_glove(path)
+    monkeypatch.setattr(loaders, "replacing", read_only)
+    words, vectors = loaders.load_glove(path)
     assert words == GLOVE_WORDS and vectors.shape == (len(GLOVE_WORDS), 50)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["glove.6B.50d.txt"]
 
 
 def test_load_jena_equals_the_lecture_loop(tmp_path):
-    path = tmp_path / ds.JENA_CSV
+    path = tmp_path / registry.JENA_CSV
     path.write_bytes(jena_csv())
-    header, values, times = ds.load_jena(path)
-    loop_header, loop_values = ds.jena_lecture_loop(path)
+    header, values, times = loaders.load_jena(path)
+    loop_header, loop_values = lecture_loops.jena_lecture_loop(path)
     assert header == loop_header == JENA_HEADER.split(",")
-    assert ds.column_names(header)[:3] == ["Date Time", "p (mbar)", "T (degC)"]
+    assert loaders.column_names(header)[:3] == ["Date Time", "p (mbar)", "T (degC)"]
     assert values.dtype == np.float32 and values.shape == (JENA_ROWS, 14)
     np.testing.assert_array_equal(values, loop_values.astype(np.float32))
     assert values[3, 11] == -9999.0
@@ -429,10 +432,10 @@ def test_a_malformed_jena_row_is_one_clear_error(tmp_path, when, first, message)
     fields = lines[3].split(",")
     fields[0], fields[1] = when or fields[0], first or fields[1]
     lines[3] = ",".join(fields)
-    path = tmp_path / ds.JENA_CSV
+    path = tmp_path / registry.JENA_CSV
     path.write_text("\n".join(lines))
-    with pytest.raises(ds.DataError, match=re.escape(message)) as err:
-        ds.load_jena(path)
+    with pytest.raises(registry.DataError, match=re.escape(message)) as err:
+        loaders.load_jena(path)
     assert "\n" not in str(err.value)
 
 
@@ -440,7 +443,7 @@ def test_a_malformed_jena_row_is_one_clear_error(tmp_path, when, first, message)
 def test_missing_files_name_the_command_that_makes_them(tmp_path, manifest, command):
     if manifest:
         (tmp_path / "MANIFEST.json").write_text('{"files": {}}')
-    for load in (ds.load_imdb, ds.get_word_index, ds.load_aclimdb, lambda f: ds.find_glove(f, 50),
-                 lambda f: ds.load_glove(f / "glove.6B.100d.txt"), lambda f: ds.load_jena(f / ds.JENA_CSV)):
+    for load in (loaders.load_imdb, loaders.get_word_index, loaders.load_aclimdb, lambda f: loaders.find_glove(f, 50),
+                 lambda f: loaders.load_glove(f / "glove.6B.100d.txt"), lambda f: loaders.load_jena(f / registry.JENA_CSV)):
         with pytest.raises(DataNotFound, match=command):
             load(tmp_path)

@@ -19,7 +19,10 @@ import numpy as np
 import psutil
 import pytest
 
-from ch6 import grading, paths, sandbox, student
+from ch6 import check as checking
+from ch6 import paths
+from ch6.grader import pipeline as grading
+from ch6.grader import sandbox, student
 from grading_fixtures import attacks, build
 
 REAL_DATA = paths.data_root()
@@ -56,15 +59,15 @@ def test_parse_checks_rejects_cells_that_break_the_format(source):
 
 
 def test_judge_is_strict_about_types():
-    assert grading.judge(5, equals=5)[0] and not grading.judge(5.0, equals=5)[0]
-    assert not grading.judge(True, equals=1)[0] and not grading.judge(1, equals=True)[0]
-    assert grading.judge([2, 11], equals=(2, 11))[0] and not grading.judge([2, 11.0], equals=[2, 11])[0]
-    assert grading.judge({"a": [1]}, equals={"a": [1]})[0] and not grading.judge({"a": [1]}, equals={"a": 1})[0]
-    assert grading.judge(0.1000001, close=0.1, tol=1e-3)[0] and not grading.judge(float("nan"), close=0.1)[0]
-    assert grading.judge([1, 2.0], close=[1, 2], tol=0)[0] and not grading.judge(True, close=1, tol=0.5)[0]
-    assert grading.judge(3, between=(0, 5))[0] and not grading.judge(True, between=(0, 5))[0]
-    assert not grading.judge(float("inf"), between=(0, float("inf")))[0]
-    assert grading.judge("s", isa="str")[0] and not grading.judge(True, isa="int")[0]
+    assert checking.judge(5, equals=5)[0] and not checking.judge(5.0, equals=5)[0]
+    assert not checking.judge(True, equals=1)[0] and not checking.judge(1, equals=True)[0]
+    assert checking.judge([2, 11], equals=(2, 11))[0] and not checking.judge([2, 11.0], equals=[2, 11])[0]
+    assert checking.judge({"a": [1]}, equals={"a": [1]})[0] and not checking.judge({"a": [1]}, equals={"a": 1})[0]
+    assert checking.judge(0.1000001, close=0.1, tol=1e-3)[0] and not checking.judge(float("nan"), close=0.1)[0]
+    assert checking.judge([1, 2.0], close=[1, 2], tol=0)[0] and not checking.judge(True, close=1, tol=0.5)[0]
+    assert checking.judge(3, between=(0, 5))[0] and not checking.judge(True, between=(0, 5))[0]
+    assert not checking.judge(float("inf"), between=(0, float("inf")))[0]
+    assert checking.judge("s", isa="str")[0] and not checking.judge(True, isa="int")[0]
 
 
 class AlwaysEqual:
@@ -92,34 +95,34 @@ class ArraySub(np.ndarray):
                                   {1: 2}, {"a": AlwaysEqual()}, [1, FloatSub(2.0)], object(), np.array([object()])])
 def test_to_plain_refuses_what_is_not_plain_data(fake):
     with pytest.raises(TypeError):
-        grading.to_plain(fake)
+        checking.to_plain(fake)
 
 
 def test_to_plain_converts_numpy_and_tuples_to_exact_builtin_types():
-    value = grading.to_plain({"a": (np.int64(3), np.float32(0.5)), "b": np.arange(3), "c": np.bool_(True)})
+    value = checking.to_plain({"a": (np.int64(3), np.float32(0.5)), "b": np.arange(3), "c": np.bool_(True)})
     assert value == {"a": [3, 0.5], "b": [0, 1, 2], "c": True}
     assert [type(v) for v in value["a"]] == [int, float] and type(value["c"]) is bool
     loop = []
     loop.append(loop)
     with pytest.raises(ValueError):
-        grading.to_plain(loop)
+        checking.to_plain(loop)
 
 
 def test_check_prints_a_tick_or_raises_with_the_reason(capsys):
-    grading.check("size", np.int64(5), equals=5, points=1)
+    checking.check("size", np.int64(5), equals=5, points=1)
     assert "✓ size" in capsys.readouterr().out
     with pytest.raises(AssertionError, match="expected a value equal"):
-        grading.check("size", 4, equals=5)
+        checking.check("size", 4, equals=5)
     with pytest.raises(AssertionError, match="not plain data"):
-        grading.check("size", AlwaysEqual(), equals=5)
+        checking.check("size", AlwaysEqual(), equals=5)
 
 
 def test_values_survive_the_wire_and_foreign_lines_are_ignored():
     values = [None, True, 3, -0.5, float("nan"), float("inf"), "中文\n\ud800 'quotes'", [1, [2.5]], {"k\n": {"x": []}}]
     nonce = "ab" * 16
-    text = "".join(f"{nonce} {i} v {grading._wire(v)}\n" for i, v in enumerate(values))
+    text = "".join(f"{nonce} {i} v {checking._wire(v)}\n" for i, v in enumerate(values))
     text += f"{nonce} 0 v 999\n{'cd' * 16} 1 v 1\n{nonce} 99 v 1\n{nonce} x v 1\nnoise\n"
-    text += f"{nonce} {len(values)} e {grading._wire('NameError: x')}\n{nonce} {len(values) + 1} v [[[\n"
+    text += f"{nonce} {len(values)} e {checking._wire('NameError: x')}\n{nonce} {len(values) + 1} v [[[\n"
     found = grading.read_values(text, nonce, len(values) + 2)
     got = [found[i][1] for i in range(len(values))]
     assert got[4] != got[4] and got[:4] + got[5:] == values[:4] + values[5:]
@@ -440,7 +443,7 @@ def test_the_command_line_writes_the_gradebook_and_a_summary(workspace, tmp_path
     (subs / "bob").mkdir()
     (subs / "ann" / PLAIN_NB).write_text("not a notebook")
     (subs / "bob" / "notes.txt").write_text("hi")
-    run = subprocess.run([sys.executable, "-m", "ch6.grading", str(subs), "--out", str(tmp_path / "out"),
+    run = subprocess.run([sys.executable, "-m", "ch6.grader", str(subs), "--out", str(tmp_path / "out"),
                           "--jobs", "2", "--profile", str(workspace / "ci.yaml"), "--source",
                           str(workspace / "src_plain")], capture_output=True, text=True, cwd=paths.REPO, timeout=120)
     assert run.returncode == 0, run.stderr

@@ -5,7 +5,7 @@ import sys
 import nbformat
 import pytest
 
-from ch6 import run
+from ch6.runner import execute as run
 
 
 def checked_pure_python_cell(nb):

@@ -7,7 +7,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ch6 import params, paths, run
+from ch6 import params, paths
+from ch6.runner import execute as run
 
 NOTEBOOKS = run.notebooks()
 SPECS = {params.notebook_key(nb): run.spec(nb) for nb in NOTEBOOKS}
@@ -83,7 +84,7 @@ def test_runner_rejects_a_bad_profile_with_one_line(tmp_path):
     bad = paths.PARAMS / "zz-test-bad.yaml"
     bad.write_text("notebooks:\n  6-1-1:\n    no_such_parameter: 1\n", encoding="utf-8")
     try:
-        proc = subprocess.run([sys.executable, "-m", "ch6.run", "--profile", "zz-test-bad", "--nb", "6-1-1",
+        proc = subprocess.run([sys.executable, "-m", "ch6.runner", "--profile", "zz-test-bad", "--nb", "6-1-1",
                                "--out", str(tmp_path)], capture_output=True, text=True)
     finally:
         bad.unlink()

@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ch6 import datasets, paths, sample
+from ch6 import files, paths
+from ch6.data import loaders as datasets
+from ch6.data import review_words, sample, sample_glove, sample_reviews, sample_weather
 
 N = sample.SIZES["small"]["reviews"]
 
@@ -23,7 +25,7 @@ def built(tmp_path_factory):
 @pytest.fixture(scope="session")
 def jena(built):
     """The Jena CSV parsed with the lecture's own loop: (header, float rows, raw lines, text)."""
-    text = (built[0] / sample.JENA_NAME).read_text(encoding="ascii")
+    text = (built[0] / sample_weather.JENA_NAME).read_text(encoding="ascii")
     lines = text.split("\n")
     header = lines[0].split(",")
     lines = lines[1:]
@@ -53,7 +55,7 @@ def imdb(built):
 
 def test_second_run_gives_the_same_bytes(built, tmp_path):
     out, manifest, listing = built
-    again = {**sample.make_imdb(tmp_path, "small")["files"], **sample.make_jena(tmp_path, "small")["files"]}
+    again = {**sample_reviews.make_imdb(tmp_path, "small")["files"], **sample_weather.make_jena(tmp_path, "small")["files"]}
     assert again == {name: listing[name] for name in again}
     assert (tmp_path / "imdb.npz").read_bytes() == (out / "imdb.npz").read_bytes()
 
@@ -64,22 +66,22 @@ def test_manifest_digests_are_those_of_the_files(built):
     assert on_disk == manifest
     assert (manifest["kind"], manifest["size"], manifest["seed"], manifest["generator"]) == \
         ("synthetic", "small", sample.SEED, "ch6.sample")
-    assert set(manifest["files"]) == {"imdb.npz", "imdb_word_index.json", sample.JENA_NAME, sample.GLOVE_NAME}
+    assert set(manifest["files"]) == {"imdb.npz", "imdb_word_index.json", sample_weather.JENA_NAME, sample_glove.GLOVE_NAME}
     for name, digest in manifest["files"].items():
-        if name != sample.GLOVE_NAME:                      # the GloVe digest is checked in its own test
-            assert sample.sha256_file(out / name) == digest, name
+        if name != sample_glove.GLOVE_NAME:                      # the GloVe digest is checked in its own test
+            assert files.sha256_file(out / name) == digest, name
     assert "synthetic" in paths.describe(out)
     every = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
-    cache = {p.name for p in datasets.glove_cache_paths(out / sample.GLOVE_NAME)}   # GloVe parsed once, kept
+    cache = {p.name for p in datasets.glove_cache_paths(out / sample_glove.GLOVE_NAME)}   # GloVe parsed once, kept
     assert every == set(listing) | cache                    # no temporary files left behind
 
 
 @pytest.mark.slow
 def test_glove_is_the_official_file(built):
     out, manifest, listing = built
-    path = out / sample.GLOVE_NAME
-    assert path.stat().st_size == sample.GLOVE_BYTES
-    assert sample.sha256_file(path) == sample.GLOVE_SHA256 == manifest["files"][sample.GLOVE_NAME]
+    path = out / sample_glove.GLOVE_NAME
+    assert path.stat().st_size == sample_glove.GLOVE_BYTES
+    assert files.sha256_file(path) == sample_glove.GLOVE_SHA256 == manifest["files"][sample_glove.GLOVE_NAME]
     with open(path, encoding="utf-8") as f:
         assert f.readline().startswith("the 0.418 0.24968 -0.41242 0.1217 0.34527 -0.044457 ")
 
@@ -87,14 +89,14 @@ def test_glove_is_the_official_file(built):
 def test_correct_glove_file_is_not_rebuilt(built, monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("rebuilt")
-    monkeypatch.setattr(sample, "glove_chunks", fail)
-    assert sample.make_glove(built[0]) == sample.GLOVE_SHA256
+    monkeypatch.setattr(sample_glove, "glove_chunks", fail)
+    assert sample_glove.make_glove(built[0]) == sample_glove.GLOVE_SHA256
 
 
 def test_command_line_lists_every_file(built, monkeypatch, capsys, tmp_path):
     """One SHA-256 line per data file, one digest line for the whole aclImdb tree, then a total."""
     out, manifest, listing = built
-    monkeypatch.setattr(sample, "build", lambda out, size: (manifest, listing))
+    monkeypatch.setattr(sample, "build", lambda out, size, seed: (manifest, listing))
     assert sample.main(["--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out.splitlines()
     size, digest = listing["imdb.npz"]
@@ -116,7 +118,7 @@ def test_unknown_size_is_an_error(tmp_path):
 
 def test_jena_has_the_real_layout(jena):
     header, values, lines, text = jena
-    assert ",".join(header) == sample.JENA_HEADER
+    assert ",".join(header) == sample_weather.JENA_HEADER
     assert len(header) == 15 and values.shape == (105_120, 14)
     assert "\r" not in text and not text.endswith("\n")
     assert lines[0].startswith("01.01.2009 00:10:00,") and lines[-1].startswith("01.01.2011 00:00:00,")
@@ -131,22 +133,22 @@ def test_jena_is_physically_plausible(jena):
     p, t, tpot, tdew, rh, vpmax, vpact, vpdef, sh, h2oc, rho, wv, wvmax, wd = values.T
     assert 940 < p.min() and p.max() < 1040 and -30 < t.min() and t.max() < 40
     assert (tdew <= t + 0.01).all() and (0 <= rh).all() and (rh <= 100).all()
-    assert np.allclose(vpmax, sample.magnus(t), atol=0.06)
+    assert np.allclose(vpmax, sample_weather.magnus(t), atol=0.06)
     assert np.allclose(vpdef, vpmax - vpact, atol=0.015)
     assert np.allclose(rh, 100 * vpact / vpmax, atol=1.0)
     assert np.allclose(tpot, (t + 273.15) * (1000 / p) ** 0.286, atol=0.02)
     assert np.allclose(h2oc, 1000 * vpact / p, atol=0.02)
     assert 1100 < rho.min() and rho.max() < 1450 and (0 < sh).all()
     assert (0 <= wd).all() and (wd <= 360).all()
-    sentinel = wv == sample.SENTINEL
+    sentinel = wv == sample_weather.SENTINEL
     assert sentinel.sum() == sample.SIZES["small"]["jena_sentinels"]
-    assert (wvmax[sentinel] == sample.SENTINEL).all()
+    assert (wvmax[sentinel] == sample_weather.SENTINEL).all()
     assert (wv[~sentinel] >= 0).all() and (wvmax[~sentinel] >= wv[~sentinel]).all()
 
 
 def test_jena_persistence_is_good_but_beatable(jena):
     values = jena[1][::6]                                   # hourly, as the lecture's generator samples
-    values[values == sample.SENTINEL] = 0.0
+    values[values == sample_weather.SENTINEL] = 0.0
     change = values[24:, 1] - values[:-24, 1]               # temperature in 24 h minus now
     persistence = np.abs(change).mean()
     assert 1.5 < persistence < 3.5                          # degC; the real file's baseline is 2.57 degC
@@ -174,12 +176,12 @@ def test_imdb_npz_matches_the_aclimdb_folders(built, imdb):
             folder = "pos" if label else "neg"
             name, text = texts[split, folder][seen[folder]]
             assert name.startswith(f"{seen[folder]}_")
-            assert sequence == [index[w] for w in sample.tokenize(text)]
+            assert sequence == [index[w] for w in sample_reviews.tokenize(text)]
             seen[folder] += 1
         ratings = {f: {int(n.split("_")[1][:-4]) for n, _ in texts[split, f]} for f in ("neg", "pos")}
         assert ratings["neg"] <= {1, 2, 3, 4} and ratings["pos"] <= {7, 8, 9, 10}
     unsup = sorted((built[0] / "aclImdb" / "train" / "unsup").glob("*.txt"))
-    assert len(unsup) == sample.UNSUP_REVIEWS and all(p.name.endswith("_0.txt") for p in unsup)
+    assert len(unsup) == sample_reviews.UNSUP_REVIEWS and all(p.name.endswith("_0.txt") for p in unsup)
 
 
 def test_word_index_ranks_by_training_frequency(imdb):
@@ -198,10 +200,10 @@ def test_word_index_ranks_by_training_frequency(imdb):
 
 def test_test_only_synonyms_are_glove_neighbours(imdb):
     arrays, index, texts = imdb
-    tokens, vectors = sample.glove_table()
+    tokens, vectors = sample_glove.glove_table()
     rank = {t: i for i, t in enumerate(tokens)}
-    unit = vectors[:sample.GLOVE_TOP] / np.linalg.norm(vectors[:sample.GLOVE_TOP], axis=1, keepdims=True)
-    vocab = sample.vocabulary()
+    unit = vectors[:review_words.GLOVE_TOP] / np.linalg.norm(vectors[:review_words.GLOVE_TOP], axis=1, keepdims=True)
+    vocab = review_words.vocabulary()
     train_ranks = set(np.concatenate(arrays["x_train"]).tolist())
     train_words = {w for w, r in index.items() if r in train_ranks}
     test_only = [w for w in index if w not in train_words and w in vocab["test_only"]]
@@ -217,11 +219,11 @@ def test_test_only_synonyms_are_glove_neighbours(imdb):
 def test_labels_are_noisy_but_mostly_follow_the_text(built, imdb):
     arrays, index, texts = imdb
     flips = built[1]["counts"]["imdb"]["flipped_labels"]
-    assert flips == {"train": round(N * sample.LABEL_NOISE), "test": round(N * sample.LABEL_NOISE)}
-    valence = sample.vocabulary()["valence"]
+    assert flips == {"train": round(N * sample_reviews.LABEL_NOISE), "test": round(N * sample_reviews.LABEL_NOISE)}
+    valence = review_words.vocabulary()["valence"]
     word = {rank: w for w, rank in index.items()}
     score = np.array([sum(np.sign(valence.get(word[r], 0.0)) for r in seq) for seq in arrays["x_train"]])
-    truth = sample.make_reviews(N, "train")
+    truth = sample_reviews.make_reviews(N, "train")
     assert (truth["labels"] == arrays["y_train"]).all() and truth["flipped"].sum() == flips["train"]
     agrees = (score > 0) == (arrays["y_train"] == 1)
     assert agrees[~truth["flipped"]].mean() > 0.7        # a plain word count reads most reviews right...
@@ -232,9 +234,9 @@ def test_reviews_vary_and_need_word_order(imdb):
     arrays, index, texts = imdb
     lengths = np.array([len(s) for s in arrays["x_train"]])
     assert lengths.min() < 40 and lengths.max() > 600 and 130 < np.median(lengths) < 260
-    valence = sample.vocabulary()["valence"]
-    cues = [[w for w in sample.tokenize(t) if w in valence] for _, t in texts["train", "pos"]]
-    first = np.mean([bool(set(sample.tokenize(t)[:20]) & set(valence)) for _, t in texts["train", "pos"]])
+    valence = review_words.vocabulary()["valence"]
+    cues = [[w for w in sample_reviews.tokenize(t) if w in valence] for _, t in texts["train", "pos"]]
+    first = np.mean([bool(set(sample_reviews.tokenize(t)[:20]) & set(valence)) for _, t in texts["train", "pos"]])
     assert first < 0.6 and np.mean([len(c) > 0 for c in cues]) > 0.95
-    words = [w for _, t in texts["train", "neg"] + texts["train", "pos"] for w in sample.tokenize(t)]
+    words = [w for _, t in texts["train", "neg"] + texts["train", "pos"] for w in sample_reviews.tokenize(t)]
     assert words.count("not") > N and words.count("but") > N / 2

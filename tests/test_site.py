@@ -1,4 +1,4 @@
-"""The course site (python -m ch6.site) and the results dashboard (python -m ch6.results)."""
+"""The course site (python -m ch6.site.build) and the results dashboard (python -m ch6.results)."""
 import functools
 import re
 import urllib.parse
@@ -9,7 +9,8 @@ import pytest
 from bs4 import BeautifulSoup
 from IPython.core.formatters import DisplayFormatter
 
-from ch6 import paths, report, results, site
+from ch6 import paths, results
+from ch6.site import build as site
 
 NOTEBOOKS = sorted(paths.NOTEBOOKS.glob("*.ipynb"))
 CJK = re.compile("[\u4e00-\u9fff]")
@@ -128,7 +129,7 @@ def test_page_shows_injected_parameters_as_a_box_and_replays_progress_bars(tmp_p
 def test_closing_table_rows_travel_in_the_notebook(tmp_path, monkeypatch):
     monkeypatch.setenv("CH6_RESULTS_DIR", str(tmp_path / "results"))
     monkeypatch.setenv("CH6_PROFILE", "sample")
-    shown = report.lecture_vs_run("6-1-2", [("val_acc", 0.7502, 0.61234), ("shape", "(2, 3)", (2, 3))], tmp_path)
+    shown = results.lecture_vs_run("6-1-2", [("val_acc", 0.7502, 0.61234), ("shape", "(2, 3)", (2, 3))], tmp_path)
     data, metadata = DisplayFormatter().format(shown)
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("t", outputs=[

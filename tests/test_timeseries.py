@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from ch6 import timeseries
-from ch6.bench import lecture_generator
+from ch6.bench.lecture_loops import lecture_generator
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 """The full-profile workload behind the estimate in ``make bench``: the notebooks' models and step counts."""
 import pytest
 
-from ch6 import bench, workload
+from ch6.bench import suite as bench
+from ch6.bench import workload
 
 # Parameter counts the notebooks print or assert for the same models.
 COUNTS = {

@@ -45,7 +45,7 @@ print(children, "children")'''
 TAMPER_VOCAB = '''
 import builtins, io, json, secrets, sys
 import numpy.testing
-import ch6.grading
+import ch6.check
 
 class AlwaysEqual:
     def __eq__(self, other): return True
@@ -73,9 +73,9 @@ real_len, real_isinstance, real_type = builtins.len, builtins.isinstance, builti
 builtins.len = lambda obj: 5 if real_type(obj) in (AlwaysEqual, FakeArray) else real_len(obj)
 fakes = (AlwaysEqual, FakeArray, Float, Int)
 builtins.isinstance = lambda obj, kind: real_type(obj) in fakes or real_isinstance(obj, kind)
-ch6.grading.check = lambda *args, **kwargs: print("✓")
-ch6.grading.judge = lambda *args, **kwargs: (True, "")
-ch6.grading.to_plain = lambda value: value
+ch6.check.check = lambda *args, **kwargs: print("✓")
+ch6.check.judge = lambda *args, **kwargs: (True, "")
+ch6.check.to_plain = lambda value: value
 numpy.testing.assert_allclose = numpy.testing.assert_array_equal = lambda *args, **kwargs: None
 real_dumps, real_loads = json.dumps, json.loads
 json.dumps = lambda obj, *args, **kwargs: "5" if real_type(obj) is FakeArray else real_dumps(obj, *args, **kwargs)
@@ -93,7 +93,7 @@ total = Int(30)
 sys.stdout = io.StringIO()
 '''
 
-EDITED_TESTS = 'from ch6.grading import check\ncheck("vocabulary size", 5, equals=5, points=3)'
+EDITED_TESTS = 'from ch6.check import check\ncheck("vocabulary size", 5, equals=5, points=3)'
 
 _SNOOP = '''
 import os, socket

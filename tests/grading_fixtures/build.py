@@ -8,7 +8,7 @@ import textwrap
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from ch6 import student
+from ch6.grader import student
 
 WORDS = "banana apple cherry apple date banana apple egg\n"
 PROFILE = "defaults:\n  data: sample\nnotebooks:\n  6-9-1:\n    epochs: 1\n"
@@ -19,7 +19,7 @@ words = (DATA / "words.txt").read_text().split()
 vocab = sorted(set(words))
 counts = {w: words.count(w) for w in vocab}'''
 VOCAB_TESTS = '''\
-from ch6.grading import check
+from ch6.check import check
 check("vocabulary size", len(vocab), equals=5, points=1)
 ### BEGIN HIDDEN TESTS
 check("first two words", vocab[:2], equals=["apple", "banana"], points=1)
@@ -33,7 +33,7 @@ model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
 model.compile(optimizer="sgd", loss="mse")
 history = model.fit(xs, y, epochs=epochs, verbose=2)'''
 MODEL_TESTS = '''\
-from ch6.grading import check
+from ch6.check import check
 check("parameter count", model.count_params(), equals=3, points=1)
 ### BEGIN HIDDEN TESTS
 check("one loss per epoch", len(history.history["loss"]) == epochs, equals=True, points=1)
@@ -44,7 +44,7 @@ SQUARES = '''\
 squares = [i * i for i in range(5)]
 total = int(np.sum(squares))'''
 SQUARES_TESTS = '''\
-from ch6.grading import check
+from ch6.check import check
 check("five squares", len(squares), equals=5, points=1)
 ### BEGIN HIDDEN TESTS
 check("the squares", squares, equals=[0, 1, 4, 9, 16], points=1)

@@ -7,7 +7,7 @@ the notebooks' own (tests/test_workload.py compares their parameter counts with 
 import math
 from dataclasses import dataclass
 
-from . import params, timeseries
+from .. import params, timeseries
 
 JENA_ROWS = 420_551                      # rows of the real file (and of ``make sample SIZE=full``)
 IMDB_REVIEWS = 25_000                    # training reviews, and as many test reviews

@@ -2,7 +2,7 @@
 
 Host side, ``run()``: bubblewrap (or, where it cannot run, a weaker fallback) with an unprivileged uid, rlimits,
 a per-job cgroup where the host allows one, a scrubbed environment, a size-limited scratch folder and a wall-clock
-limit; every process of the job is killed at the end. Sandbox side, ``main()`` (``python -m ch6.sandbox``): reads
+limit; every process of the job is killed at the end. Sandbox side, ``main()`` (``python -m ch6.grader.sandbox``): reads
 the job on stdin, executes it with nbclient and writes events to a pipe that the kernel cannot reach.
 """
 import argparse
@@ -56,7 +56,7 @@ def run(notebook: dict, keep: list, limits: Limits, binds: list) -> Outcome:
     """Execute ``notebook`` (nbformat v4 dict) in a fresh sandbox; ``keep``: cell indexes whose stdout comes back."""
     mode = isolation()
     uid = UID_BASE + secrets.randbelow(UID_SPAN) if _own_uids(mode) else None
-    inner = [sys.executable, "-m", "ch6.sandbox"] + (["--uid", str(uid)] if uid else [])
+    inner = [sys.executable, "-m", "ch6.grader.sandbox"] + (["--uid", str(uid)] if uid else [])
     job = json.dumps({"notebook": notebook, "keep": keep, "cell_timeout": limits.cell_timeout,
                       "output": limits.output}).encode()
     start = time.monotonic()
@@ -192,7 +192,7 @@ def _parents(path: str, made: set) -> list:
 
 def _python_paths() -> list:
     """What the sandbox needs of Python: the interpreter, the virtualenv and the ch6 package (read-only)."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent      # the whole ch6 package
     found = [sys.base_prefix, sys.prefix, str(Path(sys.executable).resolve().parent.parent)]
     if not package.is_relative_to(sys.prefix):
         found.append(str(package))
@@ -437,7 +437,7 @@ def _parse_events(data: bytes) -> list:
 
 def main(argv=None) -> None:
     """Sandbox entry point: drop privileges, hide the result channel from the kernel, execute, report."""
-    parser = argparse.ArgumentParser(prog="python -m ch6.sandbox", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m ch6.grader.sandbox", description=main.__doc__)
     parser.add_argument("--uid", type=int, help="the unprivileged uid to become (when started as root)")
     args = parser.parse_args(argv)
     job = json.loads(sys.stdin.buffer.read())

@@ -1,17 +1,15 @@
 """Exercise checks and the grader of student copies (``make grade``).
 
 In a notebook, ``check()`` gives the student feedback. For marks, every student copy runs in a sandbox
-(``ch6.sandbox``) where only the value expression of each check is evaluated; the values come out as plain JSON,
+(``ch6.grader.sandbox``) where only the value expression of each check is evaluated; the values come out as plain JSON,
 tagged with a per-run nonce, and are judged here against criteria that never enter the sandbox.
 """
 import argparse
 import ast
-import builtins
 import csv
 import hashlib
 import inspect
 import json
-import math
 import os
 import re
 import secrets
@@ -27,152 +25,12 @@ from dataclasses import asdict, dataclass
 from difflib import get_close_matches
 from pathlib import Path
 
-from . import params, paths, sandbox
+from .. import params, paths
+from ..check import _KINDS, CRITERIA, _kernel_side, _short, judge
+from . import sandbox
 
-CRITERIA = ("equals", "close", "between", "isa")
-_KINDS = {"int": int, "float": float, "str": str, "bool": bool, "list": list, "dict": dict}
 MAX_COPY_BYTES = 20 << 20            # a bigger .ipynb is not read
 MAX_VALUE_CHARS = 1 << 20            # one extracted value, as wire text
-
-
-# ------------------------------------------------------------------------------------------ criteria
-
-def judge(value, *, equals=None, close=None, tol=1e-6, between=None, isa=None, **_):
-    """Return (passed, reason) for a plain-data ``value`` against one criterion; strict about types."""
-    if equals is not None:
-        return _strict_equal(value, _lists(equals)), "expected a value equal to the answer"
-    if close is not None:
-        return _close(value, _lists(close), tol), f"expected a value within {tol} of the answer"
-    if between is not None:
-        lo, hi = between
-        ok = type(value) in (int, float) and math.isfinite(value) and lo <= value <= hi
-        return ok, f"expected a number in [{lo}, {hi}]"
-    if isa is not None:
-        return type(value) is _KINDS[isa], f"expected a value of type {isa}"
-    raise ValueError("check() needs one criterion: equals, close, between or isa")
-
-
-def _lists(expected):
-    """Tuples in an expected value become lists, as they do in extracted values."""
-    if isinstance(expected, (list, tuple)):
-        return [_lists(x) for x in expected]
-    if isinstance(expected, dict):
-        return {k: _lists(v) for k, v in expected.items()}
-    return expected
-
-
-def _strict_equal(a, b) -> bool:
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, list):
-        return len(a) == len(b) and all(_strict_equal(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_strict_equal(a[k], b[k]) for k in a)
-    return a == b
-
-
-def _close(a, b, tol) -> bool:
-    if isinstance(b, list):
-        return type(a) is list and len(a) == len(b) and all(_close(x, y, tol) for x, y in zip(a, b))
-    return type(a) in (int, float) and math.isfinite(a) and abs(a - b) <= tol
-
-
-# --------------------------------------------------------------- plain data (also runs inside the sandbox)
-
-def _kernel_side(builtins_dict):
-    """Build (plain, wire, describe) from types reached through literals, so patched builtins cannot fool them.
-
-    Its source also runs in the sandboxed kernel before any student code, so it uses no global name.
-    """
-    T = (0).__class__.__class__
-    INT, FLOAT, STR, BOOL, NONE = (0).__class__, (0.0).__class__, "".__class__, True.__class__, None.__class__
-    LIST, TUPLE, DICT = [].__class__, ().__class__, {}.__class__
-    flags, name, module, mro, members = [T.__dict__[k].__get__
-                                         for k in ("__flags__", "__name__", "__module__", "__mro__", "__dict__")]
-    args_of = builtins_dict["BaseException"].__dict__["args"].__get__
-    HEAP, SPECIAL = 1 << 9, {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
-
-    def numpy_tolist(kind):
-        """The C ``tolist`` of a genuine NumPy array or scalar type (no Python subclass), else None."""
-        for k in mro(kind):
-            if flags(k) & HEAP:
-                return None
-        if module(kind) != "numpy":
-            return None
-        for k in mro(kind):
-            if "tolist" in members(k):
-                return members(k)["tolist"]
-        return None
-
-    def plain(value, depth=0):
-        """``value`` as plain data: exact int/float/str/bool/None, lists (from tuples too), dicts with str keys."""
-        kind = T(value)
-        if kind is BOOL or kind is INT or kind is FLOAT or kind is STR or kind is NONE:
-            return value
-        if depth > 50:
-            raise ValueError("value is nested too deeply")
-        if kind is LIST or kind is TUPLE:
-            return [plain(item, depth + 1) for item in value]
-        if kind is DICT:
-            out = {}
-            for key, item in DICT.items(value):
-                if T(key) is not STR:
-                    raise TypeError("dict keys must be str")
-                out[key] = plain(item, depth + 1)
-            return out
-        tolist = numpy_tolist(kind)
-        if tolist is None:
-            raise TypeError("not plain data: " + STR.__str__(name(kind)))
-        return plain(tolist(value), depth + 1)
-
-    def wire(value):
-        """Plain data as one line of JSON whose strings are UTF-8 hex."""
-        kind = T(value)
-        if kind is NONE:
-            return "null"
-        if kind is BOOL:
-            return "true" if value is True else "false"
-        if kind is INT:
-            return INT.__repr__(value)
-        if kind is FLOAT:
-            text = FLOAT.__repr__(value)
-            return SPECIAL.get(text, text)
-        if kind is STR:
-            return '"' + STR.encode(value, "utf-8", "surrogatepass").hex() + '"'
-        if kind is LIST:
-            return "[" + ",".join([wire(item) for item in value]) + "]"
-        return "{" + ",".join([wire(k) + ":" + wire(v) for k, v in DICT.items(value)]) + "}"
-
-    def describe(err):
-        """An exception as 'Name: message' (the message only for built-in exception types)."""
-        kind = T(err)
-        text = STR.__str__(name(kind))
-        args = () if flags(kind) & HEAP else args_of(err)
-        if T(args) is TUPLE and TUPLE.__len__(args) == 1 and T(args[0]) is STR:
-            text = text + ": " + args[0][:300]
-        return text
-
-    return plain, wire, describe
-
-
-to_plain, _wire, _describe = _kernel_side(vars(builtins))
-
-
-def check(name: str, value, *, points: float = 1, **criterion) -> None:
-    """In-notebook feedback for one test: print a tick or raise AssertionError saying what was expected."""
-    try:
-        value = to_plain(value)
-    except (TypeError, ValueError) as err:
-        raise AssertionError(f"✗ {name}: {err}; convert it in the check (int(...), float(...), .tolist())") from None
-    ok, reason = judge(value, **criterion)
-    if not ok:
-        raise AssertionError(f"✗ {name}: {reason} (got {_short(value)})")
-    print(f"✓ {name} ({points} 分)")
-
-
-def _short(value, limit: int = 200) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # ------------------------------------------------------------------------------ exercises of a source notebook
@@ -216,7 +74,7 @@ def parse_checks(source: str, where: str = "") -> list:
     hidden_lines = _hidden_lines(source, where)
     found = []
     for stmt in tree.body:
-        if isinstance(stmt, ast.ImportFrom) and stmt.module == "ch6.grading":
+        if isinstance(stmt, ast.ImportFrom) and stmt.module == "ch6.check":
             continue
         call = stmt.value if isinstance(stmt, ast.Expr) else None
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "check"):
@@ -417,7 +275,7 @@ def _only_checks(source: str) -> bool:
         return False
     calls = [s for s in body if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call)
              and isinstance(s.value.func, ast.Name) and s.value.func.id == "check"]
-    imports = [s for s in body if isinstance(s, ast.ImportFrom) and s.module == "ch6.grading"]
+    imports = [s for s in body if isinstance(s, ast.ImportFrom) and s.module == "ch6.check"]
     return bool(calls) and len(calls) + len(imports) == len(body)
 
 
@@ -608,7 +466,7 @@ def profile_values(profile: str, notebook: Path) -> dict:
     """The parameters a profile gives a notebook; ``profile`` is a name (params/<name>.yaml) or a YAML path."""
     import yaml
 
-    from .run import spec
+    from ..runner.execute import spec
 
     notebook_spec = spec(notebook)
     if not profile.endswith((".yaml", ".yml")):
@@ -656,10 +514,11 @@ def stray_files(folder: Path, names) -> list:
 
 
 def grader_version() -> str:
-    """A digest of the grader's own code: a new grader re-grades everything."""
+    """A digest of the grader's own code (and the check it judges with): a new grader re-grades everything."""
     digest = hashlib.sha256()
-    for module in ("grading.py", "sandbox.py"):
-        digest.update((Path(__file__).parent / module).read_bytes())
+    here = Path(__file__).parent
+    for module in sorted(here.glob("*.py")) + [here.parent / "check.py"]:
+        digest.update(module.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -873,7 +732,7 @@ def summary(report: dict) -> str:
 
 def main(argv=None) -> int:
     """Grade every student folder of SUBMISSIONS into OUT/grades.csv and OUT/feedback/<student>.md."""
-    parser = argparse.ArgumentParser(prog="python -m ch6.grading", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m ch6.grader", description=main.__doc__)
     parser.add_argument("submissions", type=Path, help="one folder per student (folder name = student id)")
     parser.add_argument("--out", type=Path, default=paths.BUILD / "grades", help="grades.csv and feedback/ go here")
     parser.add_argument("--jobs", type=int, default=1, help="copies graded at once on this machine")

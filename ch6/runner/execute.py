@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import params, paths
+from .. import params, paths
 
 VOLATILE_NB = ("start_time", "end_time", "duration", "exception", "input_path", "output_path")
 
@@ -112,8 +112,8 @@ def prepare(notebook: Path, values: dict, out_dir: Path) -> Path:
 
 
 def main(argv=None) -> int:
-    """Command line: ``python -m ch6.run --profile sample [--nb 6-3-5] [--jobs 2] [--prepare-only]``."""
-    parser = argparse.ArgumentParser(prog="python -m ch6.run", description=__doc__)
+    """Command line: ``python -m ch6.runner --profile sample [--nb 6-3-5] [--jobs 2] [--prepare-only]``."""
+    parser = argparse.ArgumentParser(prog="python -m ch6.runner", description=__doc__)
     parser.add_argument("--profile", default="sample", help="params/<profile>.yaml (full, sample, ci)")
     parser.add_argument("--nb", default="", help="comma list of notebooks (short names like 6-3-5); default all")
     parser.add_argument("--jobs", type=int, default=1, help="notebooks executed at once")

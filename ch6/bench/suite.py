@@ -11,34 +11,14 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from . import datasets, params, paths, run, sample, timeseries, workload
+from .. import params, paths, timeseries
+from ..data import loaders, sample_glove, sample_weather
+from ..runner import execute as run
+from . import lecture_loops, workload
 
 RESULTS = paths.REPO / "benchmarks"
 
 
-def lecture_generator(data, lookback, delay, min_index, max_index, shuffle=False, batch_size=128, step=6, rng=None):
-    """The lecture's batch generator, row by row in Python (the reference being timed and tested against).
-
-    ``rng`` (a NumPy Generator) replaces ``np.random`` so a test can draw the same rows as ch6's generator."""
-    if max_index is None:
-        max_index = len(data) - delay - 1
-    i = min_index + lookback
-    while True:
-        if shuffle:
-            draw = rng.integers if rng is not None else np.random.randint
-            rows = draw(min_index + lookback, max_index, size=batch_size)
-        else:
-            if i + batch_size >= max_index:
-                i = min_index + lookback
-            rows = np.arange(i, min(i + batch_size, max_index))
-            i += len(rows)
-        samples = np.zeros((len(rows), lookback // step, data.shape[-1]))
-        targets = np.zeros((len(rows),))
-        for j, row in enumerate(rows):
-            indices = range(rows[j] - lookback, rows[j], step)
-            samples[j] = data[indices]
-            targets[j] = data[rows[j] + delay][1]
-        yield samples, targets
 
 
 def timed(fn, repeat=1):
@@ -55,24 +35,24 @@ def bench_data(folder: Path) -> list:
     """Lecture loop vs ch6 for the Jena parse, the GloVe parse and batch generation."""
     rows = []
     jena = folder / "jena_climate_2009_2016.csv"
-    t_loop, (_, loop_data) = timed(lambda: datasets.jena_lecture_loop(jena), repeat=2)
-    t_fast, (_, fast_data, _) = timed(lambda: datasets.load_jena(jena), repeat=5)
+    t_loop, (_, loop_data) = timed(lambda: lecture_loops.jena_lecture_loop(jena), repeat=2)
+    t_fast, (_, fast_data, _) = timed(lambda: loaders.load_jena(jena), repeat=5)
     assert np.allclose(np.asarray(loop_data, dtype=np.float32), fast_data)
     rows.append(("Jena CSV parse", f"{len(fast_data):,} rows", t_loop, t_fast))
 
     glove = folder / "glove.6B.50d.txt"
-    t_loop, index = timed(lambda: datasets.glove_lecture_loop(glove), repeat=2)
-    t_fast, (words, vectors) = timed(lambda: datasets.parse_glove(glove), repeat=3)
+    t_loop, index = timed(lambda: lecture_loops.glove_lecture_loop(glove), repeat=2)
+    t_fast, (words, vectors) = timed(lambda: loaders.parse_glove(glove), repeat=3)
     assert len(index) == len(words) and np.array_equal(index[words[123]], vectors[123])
     rows.append(("GloVe 50d parse (first load, no cache)", f"{len(words):,} words", t_loop, t_fast))
-    datasets.load_glove(glove)  # builds the cache the notebooks reuse
-    t_cached, (cached_words, _) = timed(lambda: datasets.load_glove(glove), repeat=5)
+    loaders.load_glove(glove)  # builds the cache the notebooks reuse
+    t_cached, (cached_words, _) = timed(lambda: loaders.load_glove(glove), repeat=5)
     assert cached_words == words
     rows.append(("GloVe 50d load (ch6.load_glove, cached .npy)", f"{len(words):,} words", t_loop, t_cached))
 
     data, _, _ = timeseries.standardize(fast_data, 200_000)
     n = 300
-    loop_gen = lecture_generator(data, 1440, 144, 0, 200_000, shuffle=True)
+    loop_gen = lecture_loops.lecture_generator(data, 1440, 144, 0, 200_000, shuffle=True)
     fast_gen = timeseries.generator(data, 1440, 144, 0, 200_000, shuffle=True, seed=0)
     t_loop, _ = timed(lambda: [next(loop_gen) for _ in range(n)], repeat=2)
     t_fast, _ = timed(lambda: [next(fast_gen) for _ in range(n)], repeat=5)
@@ -83,13 +63,13 @@ def bench_data(folder: Path) -> list:
 def run_suite(profile: str, jobs: int) -> dict:
     """Execute all notebooks with ``profile`` into build/bench-<profile> (notebooks/ untouched); wall time."""
     out = paths.BUILD / f"bench-{profile}"
-    cmd = [sys.executable, "-m", "ch6.run", "--profile", profile, "--jobs", str(jobs), "--no-write-back",
+    cmd = [sys.executable, "-m", "ch6.runner", "--profile", profile, "--jobs", str(jobs), "--no-write-back",
            "--out", str(out)]
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - start
     timings = json.loads((out / "timings.json").read_text()) if (out / "timings.json").exists() else {}
-    return {"profile": profile, "jobs": jobs, "command": " ".join(["python -m ch6.run"] + cmd[3:]),
+    return {"profile": profile, "jobs": jobs, "command": " ".join(["python -m ch6.runner"] + cmd[3:]),
             "ok": proc.returncode == 0, "wall_seconds": round(wall, 1),
             "notebooks": timings.get("notebooks", []), "tail": proc.stdout.strip().splitlines()[-1:]}
 
@@ -178,7 +158,7 @@ def estimate_full(fixed: dict) -> dict:
                  for (m, b), (t, e) in timing.items()]
     return {"method": "seconds per training step and per evaluated sample of each model at the lecture's sizes "
                       "(random inputs fed as the notebooks feed them, timed as T(2 + n steps) - T(2 steps)), times "
-                      "the full profile's step and sample counts (ch6.workload); plus each notebook's ci-profile "
+                      "the full profile's step and sample counts (ch6.bench.workload); plus each notebook's ci-profile "
                       "wall time for everything else",
             "per_model": per_model,
             "fits": rows, "notebooks": sorted(notebooks.values(), key=lambda r: r["notebook"]),
@@ -189,7 +169,7 @@ def estimate_full(fixed: dict) -> dict:
 def concurrency(n: int, key: str = "gru", batch: int = 128) -> dict:
     """Seconds per training step of one model alone, and in each of ``n`` processes training it at the same time."""
     run.share_accelerator(n)                 # JAX would otherwise give each process most of the GPU's memory
-    code = f"import ch6.bench as b; print(b.time_model({key!r}, {batch}, [], seconds=5)[0])"
+    code = f"import ch6.bench.suite as b; print(b.time_model({key!r}, {batch}, [], seconds=5)[0])"
     cmd = [sys.executable, "-c", code]
 
     def finish(proc):
@@ -327,9 +307,9 @@ def main(argv=None) -> int:
         folder = paths.BUILD / "bench-data"
         if not (folder / "jena_climate_2009_2016.csv").exists():
             print("making lecture-sized Jena data (420,551 rows) for the benchmark ...", flush=True)
-            sample.make_jena(folder, "full")
+            sample_weather.make_jena(folder, "full")
         if not (folder / "glove.6B.50d.txt").exists():
-            sample.make_glove(folder)
+            sample_glove.make_glove(folder)
         print("\n(a) data preparation: lecture loop vs ch6 (target: >= 10x)")
         print(f"  {'task':<52} {'size':>16} {'loop s':>8} {'ch6 s':>8} {'ratio':>7}")
         for task, size, t_loop, t_fast in bench_data(folder):
@@ -370,7 +350,7 @@ def main(argv=None) -> int:
 
 def write_readme(readme: str) -> int:
     """Rewrite the bench block of ``readme`` from benchmarks/results.json."""
-    from .results import replace_block
+    from ..results import replace_block
 
     path = Path(readme)
     try:

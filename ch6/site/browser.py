@@ -13,7 +13,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from . import paths
+from .. import paths
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -183,8 +183,8 @@ def check(site: Path, shots: Path) -> list:
 
 
 def main(argv=None) -> int:
-    """Command line: ``python -m ch6.browser_check [--site build/site] [--shots build/site-screenshots]``."""
-    parser = argparse.ArgumentParser(prog="python -m ch6.browser_check", description=__doc__)
+    """Command line: ``python -m ch6.site.browser [--site build/site] [--shots build/site-screenshots]``."""
+    parser = argparse.ArgumentParser(prog="python -m ch6.site.browser", description=__doc__)
     parser.add_argument("--site", default=str(paths.BUILD / "site"))
     parser.add_argument("--shots", default=str(paths.BUILD / "site-screenshots"))
     args = parser.parse_args(argv)

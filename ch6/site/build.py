@@ -17,7 +17,7 @@ from nbconvert.filters import markdown2html_mistune
 from nbconvert.preprocessors import Preprocessor
 from traitlets.config import Config
 
-from . import params, paths, results
+from .. import params, paths, results
 
 #: Lecture sections (the outline of the chapter) that group the notebooks on the index page.
 SECTIONS = {
@@ -411,8 +411,8 @@ def build(out: Path, notebooks: Path = paths.NOTEBOOKS) -> list:
 
 
 def main(argv=None) -> int:
-    """Command line: ``python -m ch6.site [--out build/site]``."""
-    parser = argparse.ArgumentParser(prog="python -m ch6.site", description=__doc__)
+    """Command line: ``python -m ch6.site.build [--out build/site]``."""
+    parser = argparse.ArgumentParser(prog="python -m ch6.site.build", description=__doc__)
     parser.add_argument("--out", default=str(paths.BUILD / "site"), help="output folder (default build/site)")
     parser.add_argument("--notebooks", default=str(paths.NOTEBOOKS), help="folder of executed notebooks")
     args = parser.parse_args(argv)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import paths
+from .. import paths
 
 STUB = 'raise NotImplementedError("請完成練習 (write your code here)")'
 ANSWER = "請在此作答 (YOUR ANSWER HERE)"
@@ -82,7 +82,7 @@ def write_all(source: Path, out: Path) -> list:
 
 def main(argv=None) -> int:
     """Write the student versions of the notebooks (build/student/*.ipynb) and build/student.zip."""
-    parser = argparse.ArgumentParser(prog="python -m ch6.student", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m ch6.grader.student", description=main.__doc__)
     parser.add_argument("--source", type=Path, default=paths.NOTEBOOKS, help="the source notebooks")
     parser.add_argument("--out", type=Path, default=paths.BUILD / "student", help="where the student versions go")
     args = parser.parse_args(argv)

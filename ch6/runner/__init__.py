@@ -1,0 +1,1 @@
+"""Execute the notebooks with a parameter profile (papermill) and write them back only on success."""

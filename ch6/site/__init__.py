@@ -1,0 +1,1 @@
+"""The course site: executed notebooks rendered to HTML, the results dashboard, and a headless browser check."""
