@@ -7,6 +7,7 @@ JOBS ?= 2
 DATA ?=
 SIZE ?= small
 SEED ?=
+SEEDS ?= 2026 7 99
 SUBMISSIONS ?=
 OUT ?= build/grades
 SCHEDULER ?=
@@ -18,7 +19,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help setup data sample notebooks test test-unit test-notebooks student grade html results check-site bench clean
+.PHONY: help setup data sample notebooks lessons test test-unit test-notebooks student grade html results check-site bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -44,6 +45,9 @@ $(DATA_DIR)/sample/MANIFEST.json: | .venv/.installed
 
 notebooks: setup $(DATA_DIR)/sample/MANIFEST.json ## Execute notebooks, write back on success (PROFILE=sample|full|ci NB=6-3-5 JOBS=2 DATA=sample-full)
 	$(PY) -m ch6.runner --profile $(PROFILE) --jobs $(JOBS) $(if $(NB),--nb $(NB)) $(if $(DATA),--data $(DATA))
+
+lessons: setup ## Run the notebooks on sample data of each seed and print which lessons hold (SEEDS="2026 7 99" NB=...)
+	$(PY) -m ch6.runner.lessons --seeds $(SEEDS) --jobs $(JOBS) $(if $(NB),--nb $(NB)) --out benchmarks/lessons.md
 
 test: test-unit test-notebooks ## Run all tests: unit tests, then every notebook with the ci profile
 
