@@ -332,6 +332,7 @@ def test_make_grade_with_a_moodle_zip_and_worksheet_writes_the_same_grades(loop,
     assert "Upload grading worksheet" in run.stdout and "refused" in run.stdout
     assert read_csv(out / "worksheet.csv") == read_csv(root / "out" / "worksheet.csv")
     assert (out / "grades.csv").read_text() == (root / "out" / "grades.csv").read_text()
-    bad = subprocess.run(["make", "-s", "grade", f"SUBMISSIONS={root / 'worksheet.csv'}.zip", f"OUT={tmp_path / 'x'}"],
+    bad = subprocess.run(["make", "-s", "grade", f"SUBMISSIONS={root / 'worksheet.csv'}.zip", f"OUT={tmp_path / 'x'}",
+                          f"DATA_DIR={root / 'data'}"],
                          cwd=paths.REPO, env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and "is not a file" in bad.stderr

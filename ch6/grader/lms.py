@@ -273,9 +273,9 @@ def _add_notes(md: Path, notes: list) -> None:
     if not md.exists():
         return
     text = md.read_text(encoding="utf-8")
-    block = "\n## 繳交的檔案 (Your files)\n\n" + "".join(f"- {_md(n)}\n" for n in notes)
-    head, sep, rest = text.partition("\n\n## ")
-    write_text_atomic(md, head + "\n" + block + (sep + rest if sep else ""))
+    block = "## 繳交的檔案 (Your files)\n\n" + "".join(f"- {_md(n)}\n" for n in notes)
+    head, sep, rest = text.partition("\n## ")
+    write_text_atomic(md, head.rstrip("\n") + "\n\n" + block + ("\n## " + rest if sep else ""))
 
 
 def _md(text: str) -> str:
@@ -293,11 +293,15 @@ def summary_text(summary: dict) -> str:
     for pid, notes in sorted(summary["notes"].items()):
         lines += [f"participant {pid}: {n}" for n in notes]
     lines += summary["worksheet"]
+    modes = sorted({r["isolation"] for r in summary["report"]["results"] if r.get("isolation")})
+    lines.append(f"isolation: {', '.join(modes) or 'no copy executed'}")
+    if "fallback" in modes:
+        lines.append("WARNING: copies ran in the weaker fallback sandbox (install bubblewrap); see the grader's notes")
     if summary["worksheet_out"]:
         lines.append(f"wrote {summary['worksheet_out']} (Moodle: Upload grading worksheet)")
     lines.append(f"wrote moodle_feedback.zip with {len(summary['feedback_zip'])} feedback file(s) "
                  "(Moodle: Upload multiple feedback files in a zip)")
-    return "\n".join(lines)
+    return "\n".join(re.sub(r"[\x00-\x1f\x7f\x9b]", " ", line) for line in lines)   # no terminal escapes
 
 
 def main(argv=None) -> int:
