@@ -332,7 +332,45 @@ def test_make_grade_with_a_moodle_zip_and_worksheet_writes_the_same_grades(loop,
     assert "Upload grading worksheet" in run.stdout and "refused" in run.stdout
     assert read_csv(out / "worksheet.csv") == read_csv(root / "out" / "worksheet.csv")
     assert (out / "grades.csv").read_text() == (root / "out" / "grades.csv").read_text()
+    plain = tmp_path / "plain"
+    shutil.copytree(root / "out" / ".cache", plain / ".cache")
+    for args, wrote in (([], "grades.csv"), ([f"MOODLE_WORKSHEET={root / 'worksheet.csv'}"], "worksheet.csv")):
+        run = subprocess.run(["make", "-s", "grade", f"SUBMISSIONS={root / 'out' / 'submissions'}", f"OUT={plain}",
+                              f"SOURCE={root / 'src'}", f"DATA_DIR={root / 'data'}", *args], cwd=paths.REPO, env=env,
+                             capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0 and (plain / wrote).exists(), run.stdout + run.stderr
+        assert ("ch6.grader.lms" in run.stderr) == bool(args)                 # the command make chose (set -x)
+    assert (plain / "grades.csv").read_text() == (root / "out" / "grades.csv").read_text()
+    assert read_csv(plain / "worksheet.csv") == read_csv(root / "out" / "worksheet.csv")
     bad = subprocess.run(["make", "-s", "grade", f"SUBMISSIONS={root / 'worksheet.csv'}.zip", f"OUT={tmp_path / 'x'}",
                           f"DATA_DIR={root / 'data'}"],
                          cwd=paths.REPO, env=env, capture_output=True, text=True, timeout=120)
-    assert bad.returncode != 0 and "is not a file" in bad.stderr
+    assert bad.returncode != 0 and "no such file or folder" in bad.stderr
+
+
+def test_an_unzipped_moodle_folder_is_read_like_the_zip_and_links_are_refused(loop, tmp_path):
+    root, _ = loop
+    folder = tmp_path / "unzipped"
+    with zipfile.ZipFile(root / "moodle.zip") as archive:
+        for info in archive.infolist():
+            name = lms_zip.member_name(info)
+            if ".." not in name and "Mallory" not in name and not name.startswith("__MACOSX"):
+                (folder / name).parent.mkdir(parents=True, exist_ok=True)
+                (folder / name).write_bytes(archive.read(info))
+    (folder / moodle.folder("Mallory", 108, "")).mkdir()
+    (folder / moodle.folder("Mallory", 108, NB)).symlink_to("/etc/passwd")
+    out = tmp_path / "out"
+    shutil.copytree(root / "out" / ".cache", out / ".cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DATA_DIR", str(root / "data"))
+        summary = lms.run(folder, out, worksheet=root / "worksheet.csv", source=root / "src", progress=False,
+                          profile=str(root / "ci.yaml"))
+    assert summary["report"]["ran"] == 0                                  # the very same copies as from the ZIP
+    assert read_csv(out / "worksheet.csv") == read_csv(root / "out" / "worksheet.csv")
+    assert summary["refused"] == [f"refused '{moodle.folder('Mallory', 108, NB)}': symbolic link; not extracted"]
+    assert (out / "moodle_feedback.zip").exists() and summary["feedback_zip"] == read_zip_names(root)
+
+
+def read_zip_names(root: Path) -> list:
+    with zipfile.ZipFile(root / "out" / "moodle_feedback.zip") as archive:
+        return archive.namelist()

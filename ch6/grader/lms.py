@@ -226,31 +226,33 @@ def feedback_zip(pages: dict, names: dict, path: Path) -> list:
 
 def run(submissions, out, *, worksheet=None, source=None, notebooks=None, jobs: int = 1, scale: bool = True,
         zip_limits: lms_zip.Limits = lms_zip.Limits(), progress: bool = True, **grading) -> dict:
-    """Read the Moodle ZIP, grade, write HTML feedback, the feedback ZIP and the filled worksheet; return a summary."""
+    """Read the submissions, grade, write HTML feedback, the feedback ZIP and the filled worksheet; return a summary.
+
+    ``submissions`` is a Moodle ZIP, the folder it unzips to, or a folder of student folders named by participant id.
+    """
     from .pipeline import grade_all
 
-    out, source = Path(out), Path(source or paths.NOTEBOOKS)
-    rows = col = None
+    out, source, submissions = Path(out), Path(source or paths.NOTEBOOKS), Path(submissions)
+    rows = col = encoding = None
     if worksheet:
         rows, encoding = read_worksheet(Path(worksheet))
         col = columns(rows[0], worksheet)
-    upload = lms_zip.read_upload(Path(submissions), zip_limits)
-    if not upload.participants:
-        raise LmsError(f"{submissions}: no member named like a Moodle submission (<name>_<id>_assignsubmission_...)")
     out.mkdir(parents=True, exist_ok=True)
-    wanted = prepare(upload, source, out / "submissions", notebooks)
-    subset = source_subset(source, wanted, out / ".source")
-    report = grade_all(out / "submissions", out, jobs=jobs, source=subset, progress=progress, **grading)
-    people = upload.participants
-    expected = feedback_html.expectations(subset)
-    pages = {}
-    for pid, person in people.items():
-        mine = sorted((r for r in report["results"] if r["student"] == pid), key=lambda r: wanted.index(r["notebook"]))
-        pages[pid] = feedback_html.render(f"{person.name} ({pid})", mine, person.notes, expected)
-        write_text_atomic(out / "feedback" / f"{pid}.html", pages[pid])
-        if person.notes:
-            _add_notes(out / "feedback" / f"{pid}.md", person.notes)
-    lines = []
+    if submissions.is_dir() and not lms_zip.looks_like_moodle(submissions):
+        upload, graded_from = lms_zip.Upload(), submissions
+        names = sorted(p.name for p in source.glob("*.ipynb"))
+        subset = source_subset(source, _wanted(notebooks, names), out / ".source") if notebooks else source
+    else:
+        reader = lms_zip.read_folder if submissions.is_dir() else lms_zip.read_upload
+        upload, graded_from = reader(submissions, zip_limits), out / "submissions"
+        if not upload.participants:
+            raise LmsError(f"{submissions}: nothing named like a Moodle submission (<name>_<id>_assignsubmission_...)")
+        subset = source_subset(source, prepare(upload, source, graded_from, notebooks), out / ".source")
+    report = grade_all(graded_from, out, jobs=jobs, source=subset, progress=progress, **grading)
+    known = _sheet_names(rows, col) if rows is not None else {}
+    people = upload.participants or {sid: lms_zip.Participant(sid, known.get(sid, sid)) for sid in report["students"]}
+    pages = write_feedback(out, report, people, subset)
+    lines, target = [], None
     if rows is not None:
         filled, lines = fill_worksheet(rows, col, report, scale)
         target = out / Path(worksheet).name
@@ -259,13 +261,38 @@ def run(submissions, out, *, worksheet=None, source=None, notebooks=None, jobs: 
         write_worksheet(filled, target)
         if encoding != "utf-8-sig":
             lines.append(f"the worksheet was read as {encoding} (saved by Excel?); written back as UTF-8")
-    listing = feedback_zip(pages, {pid: p.name for pid, p in people.items()}, out / "moodle_feedback.zip")
-    summary = {"notebooks": wanted, "participants": len(people), "totals": totals(report), "refused": upload.refused,
-               "unmatched": upload.unmatched, "worksheet": lines, "feedback_zip": listing,
-               "notes": {pid: p.notes for pid, p in people.items() if p.notes},
-               "worksheet_out": str(target) if rows is not None else None, "report": report}
+    moodle_ids = {pid: page for pid, page in pages.items() if pid.isdigit()}
+    lines += [f"student folder {sid!r} is not a Moodle participant id: not in moodle_feedback.zip"
+              for sid in sorted(set(pages) - set(moodle_ids))]
+    listing = feedback_zip(moodle_ids, {pid: p.name for pid, p in people.items()}, out / "moodle_feedback.zip")
+    summary = {"notebooks": sorted(p.name for p in subset.glob("*.ipynb")), "participants": len(people),
+               "totals": totals(report), "refused": upload.refused, "unmatched": upload.unmatched, "worksheet": lines,
+               "feedback_zip": listing, "notes": {pid: p.notes for pid, p in people.items() if p.notes},
+               "worksheet_out": str(target) if target else None, "report": report}
     write_text_atomic(out / "moodle_summary.txt", summary_text(summary) + "\n")
     return summary
+
+
+def _sheet_names(rows: list, col: dict) -> dict:
+    """{participant id: full name} from the worksheet."""
+    if "name" not in col:
+        return {}
+    return {participant_id(r[col["id"]]): r[col["name"]] for r in rows[1:]
+            if len(r) > max(col["id"], col["name"]) and participant_id(r[col["id"]])}
+
+
+def write_feedback(out: Path, report: dict, people: dict, source: Path) -> dict:
+    """``OUT/feedback/<id>.html`` for every participant (and their file notes in the .md); {id: html}."""
+    order = {p.name: i for i, p in enumerate(sorted(source.glob("*.ipynb")))}
+    expected = feedback_html.expectations(source)
+    pages = {}
+    for pid, person in people.items():
+        mine = sorted((r for r in report["results"] if r["student"] == pid), key=lambda r: order.get(r["notebook"], 0))
+        pages[pid] = feedback_html.render(f"{person.name} ({pid})", mine, person.notes, expected)
+        write_text_atomic(out / "feedback" / f"{pid}.html", pages[pid])
+        if person.notes:
+            _add_notes(out / "feedback" / f"{pid}.md", person.notes)
+    return pages
 
 
 def _add_notes(md: Path, notes: list) -> None:
@@ -307,7 +334,8 @@ def summary_text(summary: dict) -> str:
 def main(argv=None) -> int:
     """Grade a Moodle "Download all submissions" ZIP; fill a grading worksheet; write a feedback ZIP."""
     parser = argparse.ArgumentParser(prog="python -m ch6.grader.lms", description=main.__doc__)
-    parser.add_argument("submissions", type=Path, help="the ZIP from Moodle's 'Download all submissions'")
+    parser.add_argument("submissions", type=Path, help="the ZIP from Moodle's 'Download all submissions' (or the folder "
+                        "it unzips to, or one folder per participant id)")
     parser.add_argument("--worksheet", type=Path, help="the CSV from Moodle's 'Download grading worksheet'")
     parser.add_argument("--out", type=Path, default=paths.BUILD / "grades", help="everything is written here")
     parser.add_argument("--source", type=Path, default=paths.NOTEBOOKS, help="the source notebooks")
@@ -319,9 +347,8 @@ def main(argv=None) -> int:
     parser.add_argument("--force", action="store_true", help="re-grade copies that did not change")
     parser.add_argument("--profile", help="parameter profile name or YAML file (default: the grader's, ci)")
     args = parser.parse_args(argv)
-    if not args.submissions.is_file():
-        parser.error(f"{args.submissions} is not a file (a Moodle ZIP); for a folder of student folders "
-                     "use python -m ch6.grader")
+    if not args.submissions.exists():
+        parser.error(f"{args.submissions}: no such file or folder")
     if args.worksheet and not args.worksheet.is_file():
         parser.error(f"{args.worksheet}: no such worksheet")
     grading = {k: v for k, v in (("scheduler", args.scheduler), ("force", args.force), ("profile", args.profile)) if v}

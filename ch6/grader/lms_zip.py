@@ -1,4 +1,4 @@
-"""Read a Moodle "Download all submissions" ZIP (untrusted input) into one folder per participant.
+"""Read a Moodle "Download all submissions" ZIP, or the folder it unzips to (untrusted input), per participant.
 
 Both layouts Moodle writes are read: files ``<Full name>_<participant id>_assignsubmission_file_<file name>``
 and folders ``<Full name>_<participant id>_assignsubmission_file[_]/<path>`` (with the trailing underscore up to
@@ -9,13 +9,14 @@ and nested ZIPs are read, into memory, within the same bounds.
 """
 import difflib
 import io
+import os
 import re
 import stat
 import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 PARTICIPANT = re.compile(r"^(?P<name>.*?)_(?P<pid>\d+)_(?P<plugin>assign(?:submission|feedback)_[a-z]+)(?:_(?P<rest>.*))?$",
                          re.S)
@@ -129,6 +130,11 @@ def parse_path(name: str):
     return match["pid"], match["name"].strip(), match["plugin"], path
 
 
+def looks_like_moodle(folder) -> bool:
+    """Is ``folder`` an unzipped Moodle download (entries named ``<name>_<id>_assignsubmission_...``)?"""
+    return any(parse_path(p.name) for p in Path(folder).iterdir())
+
+
 def is_junk(path: str) -> bool:
     """Folders and files that operating systems and Jupyter add (never a student's answer)."""
     parts = [p for p in path.split("/") if p]
@@ -148,41 +154,75 @@ def read_upload(source, limits: Limits = Limits()) -> Upload:
             raise ArchiveError(f"{source}: {len(infos)} entries (more than {limits.members}); refused")
         for info in infos:
             name = member_name(info)
-            if info.is_dir() or is_junk(name):
-                continue
-            why = unsafe(info, name, limits)
-            parsed = None if why and why.startswith(("absolute", "path")) else parse_path(name)
-            if why:
-                upload.refused.append(f"refused {name!r}: {why}; not extracted")
-                if parsed:
-                    upload.participants.setdefault(parsed[0], Participant(parsed[0], parsed[1])).notes.append(
-                        f"refused {parsed[3]!r}: {why} (檔案不安全，未讀取)")
-                continue
-            if parsed is None:
-                upload.unmatched.append(f"ignored {name!r}: no Moodle participant id in its name")
-                continue
-            pid, full_name, plugin, path = parsed
-            person = upload.participants.setdefault(pid, Participant(pid, full_name))
-            if plugin != "assignsubmission_file":
-                person.notes.append(f"ignored {path or name!r} ({plugin}): only file submissions are graded")
-                continue
-            _take(archive, info, path, person, upload, limits, depth=0)
+            if not info.is_dir() and not is_junk(name):
+                _member(name, unsafe(info, name, limits), info.file_size,
+                        lambda info=info: read_member(archive, info, limits), upload, limits)
     return upload
 
 
-def _take(archive, info, path: str, person: Participant, upload: Upload, limits: Limits, depth: int) -> None:
+def read_folder(folder, limits: Limits = Limits()) -> Upload:
+    """Read an unzipped "Download all submissions" folder like the ZIP: no link is followed, sizes are bounded."""
+    upload, root = Upload(), Path(folder)
+    entries = sorted(p for p in root.rglob("*") if not p.is_dir() or p.is_symlink())
+    if len(entries) > limits.members:
+        raise ArchiveError(f"{folder}: {len(entries)} entries (more than {limits.members}); refused")
+    for path in entries:
+        name = path.relative_to(root).as_posix()
+        if is_junk(name):
+            continue
+        info = path.lstat()
+        why = ("symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
+               if not stat.S_ISREG(info.st_mode) else f"larger than {limits.member >> 20} MiB"
+               if info.st_size > limits.member else None)
+        _member(name, why, info.st_size, lambda path=path: read_file(path, limits), upload, limits)
+    return upload
+
+
+def read_file(path: Path, limits: Limits) -> bytes:
+    """A regular file's bytes, never through a link, stopped at the per-member bound."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise ValueError("not a regular file")
+        data = f.read(limits.member + 1)
+    if len(data) > limits.member:
+        raise ValueError(f"larger than {limits.member >> 20} MiB")
+    return data
+
+
+def _member(name: str, why, size: int, read, upload: Upload, limits: Limits) -> None:
+    """File one top-level entry under its participant, or refuse it, or list it as naming no participant."""
+    parsed = None if why and why.startswith(("absolute", "path")) else parse_path(name)
+    if why:
+        upload.refused.append(f"refused {name!r}: {why}; not extracted")
+        if parsed:
+            upload.participants.setdefault(parsed[0], Participant(parsed[0], parsed[1])).notes.append(
+                f"refused {parsed[3]!r}: {why} (檔案不安全，未讀取)")
+        return
+    if parsed is None:
+        upload.unmatched.append(f"ignored {name!r}: no Moodle participant id in its name")
+        return
+    pid, full_name, plugin, path = parsed
+    person = upload.participants.setdefault(pid, Participant(pid, full_name))
+    if plugin != "assignsubmission_file":
+        person.notes.append(f"ignored {path or name!r} ({plugin}): only file submissions are graded")
+        return
+    _take(read, size, path, person, upload, limits, depth=0)
+
+
+def _take(read, size: int, path: str, person: Participant, upload: Upload, limits: Limits, depth: int) -> None:
     """Keep a notebook's bytes; open a nested ZIP (one level); note anything else."""
     file_name = PurePosixPath(path).name
     lower = file_name.lower()
     if not lower.endswith((".ipynb", ".zip")):
         person.notes.append(f"ignored {path!r}: not a notebook (.ipynb)")
         return
-    if upload.read_bytes + info.file_size > limits.total:
+    if upload.read_bytes + size > limits.total:
         upload.refused.append(f"refused {person.name} / {path!r}: the upload is over {limits.total >> 20} MiB "
                               "uncompressed; not extracted")
         return
     try:
-        data = read_member(archive, info, limits)
+        data = read()
     except (ValueError, zipfile.BadZipFile, zlib.error, OSError, EOFError) as err:
         upload.refused.append(f"refused {person.name} / {path!r}: {err}; not extracted")
         return
@@ -215,7 +255,8 @@ def _take_nested(data: bytes, outer: str, person: Participant, upload: Upload, l
             if why:
                 upload.refused.append(f"refused {person.name} / {outer}!{name!r}: {why}; not extracted")
                 continue
-            _take(nested, info, f"{outer}/{name}", person, upload, limits, depth=1)
+            _take(lambda info=info: read_member(nested, info, limits), info.file_size, f"{outer}/{name}", person,
+                  upload, limits, depth=1)
 
 
 # ------------------------------------------------------------------------------ which file is which notebook
