@@ -3,8 +3,10 @@ import csv
 import io
 import os
 import shutil
+import struct
 import subprocess
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -47,6 +49,23 @@ def test_member_names_in_windows_code_pages_and_utf8_without_the_flag_are_decode
     assert [lms_zip.member_name(i) for i in archive.infolist()] == [
         moodle.folder("陳大文", 103, NB), moodle.flat("王小明", 101, NB), moodle.flat("Zoë", 104, NB),
         moodle.flat("林美玲", 105, NB)]
+
+
+def test_the_info_zip_unicode_path_field_wins_over_a_mangled_stored_name():
+    real = moodle.folder("王小明", 101, NB)
+    info = moodle.LegacyName(real.replace("王小明", "???"), "cp437")
+    info.extra = struct.pack("<HHBL", 0x7075, 5 + len(real.encode()), 1, zlib.crc32(info.raw)) + real.encode()
+    archive = zipfile.ZipFile(io.BytesIO(moodle.build_zip([(info, b"{}")])))
+    assert lms_zip.member_name(archive.infolist()[0]) == real
+
+
+def test_the_whole_upload_is_bounded_too(tmp_path):
+    members = [(moodle.folder(f"S{i}", i, NB), os.urandom(300 << 10)) for i in range(1, 5)]
+    path = tmp_path / "upload.zip"
+    path.write_bytes(moodle.build_zip(members))
+    upload = lms_zip.read_upload(path, lms_zip.Limits(total=1 << 20))
+    assert [len(p.candidates) for p in upload.participants.values()] == [1, 1, 1, 0]
+    assert len(upload.refused) == 1 and "the upload is over 1 MiB" in upload.refused[0]
 
 
 def test_unsafe_members_are_refused_and_never_read(tmp_path):
