@@ -237,7 +237,6 @@ def run(submissions, out, *, worksheet=None, source=None, notebooks=None, jobs: 
     if worksheet:
         rows, encoding = read_worksheet(Path(worksheet))
         col = columns(rows[0], worksheet)
-    out.mkdir(parents=True, exist_ok=True)
     if submissions.is_dir() and not lms_zip.looks_like_moodle(submissions):
         upload, graded_from = lms_zip.Upload(), submissions
         names = sorted(p.name for p in source.glob("*.ipynb"))
