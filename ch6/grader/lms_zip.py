@@ -192,7 +192,8 @@ def read_file(path: Path, limits: Limits) -> bytes:
 
 def _member(name: str, why, size: int, read, upload: Upload, limits: Limits) -> None:
     """File one top-level entry under its participant, or refuse it, or list it as naming no participant."""
-    parsed = None if why and why.startswith(("absolute", "path")) else parse_path(name)
+    escapes = bool(why) and why.startswith(("absolute", "path"))      # such a name names no participant either
+    parsed = None if escapes else parse_path(name)
     if why:
         upload.refused.append(f"refused {name!r}: {why}; not extracted")
         if parsed:
@@ -217,6 +218,9 @@ def _take(read, size: int, path: str, person: Participant, upload: Upload, limit
     if not lower.endswith((".ipynb", ".zip")):
         person.notes.append(f"ignored {path!r}: not a notebook (.ipynb)")
         return
+    if depth > 0 and lower.endswith(".zip"):
+        person.notes.append(f"ignored {path!r}: a ZIP inside a ZIP inside the submission is not opened")
+        return
     if upload.read_bytes + size > limits.total:
         upload.refused.append(f"refused {person.name} / {path!r}: the upload is over {limits.total >> 20} MiB "
                               "uncompressed; not extracted")
@@ -229,8 +233,6 @@ def _take(read, size: int, path: str, person: Participant, upload: Upload, limit
     upload.read_bytes += len(data)
     if lower.endswith(".ipynb"):
         person.candidates.append((path, file_name, data))
-    elif depth > 0:
-        person.notes.append(f"ignored {path!r}: a ZIP inside a ZIP inside the submission is not opened")
     else:
         _take_nested(data, path, person, upload, limits)
 
