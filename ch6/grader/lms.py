@@ -333,8 +333,8 @@ def summary_text(summary: dict) -> str:
 def main(argv=None) -> int:
     """Grade a Moodle "Download all submissions" ZIP; fill a grading worksheet; write a feedback ZIP."""
     parser = argparse.ArgumentParser(prog="python -m ch6.grader.lms", description=main.__doc__)
-    parser.add_argument("submissions", type=Path, help="the ZIP from Moodle's 'Download all submissions' (or the folder "
-                        "it unzips to, or one folder per participant id)")
+    parser.add_argument("submissions", type=Path, help="the ZIP from Moodle's 'Download all submissions' "
+                        "(or the folder it unzips to, or one folder per participant id)")
     parser.add_argument("--worksheet", type=Path, help="the CSV from Moodle's 'Download grading worksheet'")
     parser.add_argument("--out", type=Path, default=paths.BUILD / "grades", help="everything is written here")
     parser.add_argument("--source", type=Path, default=paths.NOTEBOOKS, help="the source notebooks")

@@ -18,8 +18,8 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-PARTICIPANT = re.compile(r"^(?P<name>.*?)_(?P<pid>\d+)_(?P<plugin>assign(?:submission|feedback)_[a-z]+)(?:_(?P<rest>.*))?$",
-                         re.S)
+PARTICIPANT = re.compile(r"^(?P<name>.*?)_(?P<pid>\d+)_(?P<plugin>assign(?:submission|feedback)_[a-z]+)"
+                         r"(?:_(?P<rest>.*))?$", re.S)
 JUNK_PARTS = {"__MACOSX", ".ipynb_checkpoints", "Thumbs.db", "desktop.ini", ".DS_Store"}
 UTF8_FLAG = 0x800
 UNICODE_PATH_EXTRA = 0x7075             # Info-ZIP Unicode Path extra field (7-Zip, WinRAR)
