@@ -11,6 +11,9 @@ SEEDS ?= 2026 7 99
 SUBMISSIONS ?=
 OUT ?= build/grades
 SCHEDULER ?=
+MOODLE_WORKSHEET ?=
+SOURCE ?=
+GRADE_ARGS = --out "$(OUT)" --jobs $(JOBS) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(FORCE),--force) $(if $(SOURCE),--source "$(SOURCE)")
 DATA_DIR ?= $(CURDIR)/data
 comma := ,
 CI_DIR := build/ci$(if $(NB),-$(subst $(comma),_,$(NB)))
@@ -61,9 +64,11 @@ test-notebooks: setup $(DATA_DIR)/sample/MANIFEST.json ## Execute the notebooks 
 student: setup ## Write student versions (no solutions, no hidden tests) to build/student and build/student.zip
 	$(PY) -m ch6.grader.student
 
-grade: setup $(DATA_DIR)/sample/MANIFEST.json ## Grade SUBMISSIONS=dir [OUT=dir] [JOBS=n] [SCHEDULER=tcp://host:port] [FORCE=1]
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir [OUT=dir] [JOBS=n]"; exit 2; }
-	$(PY) -m ch6.grader $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(FORCE),--force)
+grade: setup $(DATA_DIR)/sample/MANIFEST.json ## Grade SUBMISSIONS=dir|moodle.zip [MOODLE_WORKSHEET=csv] [OUT=dir] [JOBS=n] [SCHEDULER=..] [FORCE=1] (docs/GRADING.md)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir|moodle.zip [MOODLE_WORKSHEET=csv] [OUT=dir] [JOBS=n]"; exit 2; }
+	@if [[ -n "$(MOODLE_WORKSHEET)" || "$(SUBMISSIONS)" == *.[zZ][iI][pP] ]]; then set -x; \
+	  $(PY) -m ch6.grader.lms "$(SUBMISSIONS)" $(if $(MOODLE_WORKSHEET),--worksheet "$(MOODLE_WORKSHEET)") $(GRADE_ARGS); \
+	else set -x; $(PY) -m ch6.grader "$(SUBMISSIONS)" $(GRADE_ARGS); fi
 
 html: setup ## Render the executed notebooks into build/site (nothing is re-run; works offline)
 	$(PY) -m ch6.site.build --out build/site

@@ -1,0 +1,1 @@
+"""Builders of files shaped like Moodle's: "Download all submissions" ZIPs and grading worksheets."""
