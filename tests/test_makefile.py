@@ -36,7 +36,9 @@ def test_help_lists_every_documented_target():
     (["html"], r"-m ch6\.site\.build --out build/site"),
     (["bench"], r"-m ch6\.bench --jobs 2 --readme README\.md"),
     (["student"], r"-m ch6\.grader\.student"),
-    (["grade", "SUBMISSIONS=subs", "JOBS=3"], r"-m ch6\.grader subs --out build/grades --jobs 3"),
+    (["grade", "SUBMISSIONS=subs", "JOBS=3"], r'-m ch6\.grader "subs" --out "build/grades" --jobs 3'),
+    (["grade", "SUBMISSIONS=all.zip", "MOODLE_WORKSHEET=w.csv"],
+     r'-m ch6\.grader\.lms "all\.zip" --worksheet "w\.csv" --out "build/grades"'),
 ])
 def test_target_expands_to_its_command(args, expected):
     assert re.search(expected, dry_run(*args)), f"make -n {' '.join(args)} does not run {expected}"
