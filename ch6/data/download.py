@@ -35,10 +35,12 @@ def url_for(remote: Remote, mirror: str | None = None) -> str:
 def fetch(remote: Remote, root: Path, known_hash: str | None, mirror: str | None = None) -> Path:
     """Download ``remote`` into ``root`` unless a copy with ``known_hash`` is there; one-line DataError on failure."""
     import pooch  # imported here: pooch pulls in tqdm.auto, which warns inside notebooks
+    from tqdm import tqdm
 
     url = url_for(remote, mirror)
-    try:
-        return Path(pooch.retrieve(url, known_hash, fname=remote.name, path=root, progressbar=True))
+    try:  # our own bar, closed (drawn for the last time) before any error line is printed
+        with tqdm(unit="B", unit_scale=True, unit_divisor=1024, desc=remote.name, delay=0.5) as bar:
+            return Path(pooch.retrieve(url, known_hash, fname=remote.name, path=root, progressbar=bar))
     except requests.HTTPError as err:
         raise DataError(f"{url}: HTTP {err.response.status_code}") from err
     except requests.ConnectionError as err:
