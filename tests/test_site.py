@@ -142,6 +142,20 @@ def test_closing_table_rows_travel_in_the_notebook(tmp_path, monkeypatch):
     assert (tmp_path / "results" / "6-1-2.json").exists()
 
 
+def test_readme_block_and_lessons_line_from_a_known_record():
+    record = {"notebook": "6-1-2", "file": "6-1-2_x.ipynb", "profile": "sample", "backend": "tensorflow",
+              "data": "synthetic sample data (ch6.sample, size=small, seed=7) in data/sample-seed7; GloVe ...",
+              "rows": [{"experiment": "val_acc", "lecture": 0.7502, "this_run": 0.5}],
+              "lessons": [{"id": "6-1-2/embedding_learns", "claim": "c", "holds": False, "evidence": {"acc_20": 0.5}},
+                          {"id": "6-4-3/conv1d_faster", "claim": "d", "holds": False,
+                           "evidence": {"conv_epoch_s": 2.0, "lstm_epoch_s": 1.0, "gpu": 0}}]}
+    block = results.readme_block([record])
+    assert "lessons holding: 0 / 1 (not holding: 6-1-2/embedding_learns)" in block   # GPU-only one not counted
+    assert ("| [6-1-2](notebooks/6-1-2_x.ipynb) | val_acc | 0.7502 | 0.5000 | sample (size=small, seed=7) | "
+            "sample · tensorflow |") in block
+    assert block.startswith(results.START) and block.endswith(results.END)
+
+
 def test_replace_block_needs_exactly_one_marker_pair():
     text = f"intro\n{results.START}\nold\n{results.END}\noutro\n"
     assert results.replace_block(text, "NEW") == "intro\nNEW\noutro\n"

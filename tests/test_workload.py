@@ -21,10 +21,20 @@ def test_models_match_the_notebooks(key, count):
     assert workload.build(key).count_params() == count
 
 
-def test_every_model_builds():
-    for key in {fit.model for fit in workload.fits()}:
+def test_every_model_takes_exactly_its_input_shape():
+    keys = sorted({fit.model for fit in workload.fits()})
+    assert len(keys) >= 10
+    for key in keys:
         kind, shape = workload.input_of(key)
-        assert workload.build(key).input_shape[1:] in ((None, 14), shape)
+        model = workload.build(key)
+        assert model.input_shape[1:] == shape, key
+        assert model.inputs[0].dtype == ("int32" if kind == "int" else "float32"), key
+
+
+def test_input_shapes_are_the_lectures():
+    assert workload.input_of("gru") == ("float", (240, 14))            # lookback 1440 // step 6, 14 features
+    assert workload.input_of("lstm@500") == ("int", (500,))
+    assert workload.input_of("flatten@20") == ("int", (20,))
 
 
 def test_step_counts_follow_the_full_profile_and_the_lecture_split():

@@ -48,7 +48,7 @@ def bench_data(folder: Path) -> list:
     loaders.load_glove(glove)  # builds the cache the notebooks reuse
     t_cached, (cached_words, _) = timed(lambda: loaders.load_glove(glove), repeat=5)
     assert cached_words == words
-    rows.append(("GloVe 50d load (ch6.load_glove, cached .npy)", f"{len(words):,} words", t_loop, t_cached))
+    rows.append(("GloVe 50d load (ch6.data.loaders.load_glove, cached .npy)", f"{len(words):,} words", t_loop, t_cached))
 
     data, _, _ = timeseries.standardize(fast_data, 200_000)
     n = 300

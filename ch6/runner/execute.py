@@ -1,7 +1,6 @@
 """Execute the notebooks with a parameter profile (papermill); write back only what succeeded."""
 import argparse
 import concurrent.futures
-import json
 import os
 import re
 import sys
@@ -9,6 +8,7 @@ import time
 from pathlib import Path
 
 from .. import params, paths
+from ..files import read_timings, write_text_atomic, write_timings
 
 VOLATILE_NB = ("start_time", "end_time", "duration", "exception", "input_path", "output_path")
 
@@ -29,8 +29,8 @@ def notebooks(selection: str = "") -> list:
 def longest_first(chosen: list, out_dir: Path) -> list:
     """Order notebooks by their time in the last run into ``out_dir`` (timings.json), unknown ones first."""
     try:
-        last = {r["notebook"]: r["seconds"] for r in json.loads((out_dir / "timings.json").read_text())["notebooks"]}
-    except (OSError, ValueError, KeyError, TypeError):
+        last = {r["notebook"]: r["seconds"] for r in read_timings(out_dir).get("notebooks", [])}
+    except (KeyError, TypeError):
         last = {}
     return sorted(chosen, key=lambda nb: -last.get(nb.stem, float("inf")))
 
@@ -71,12 +71,11 @@ def is_empty(output) -> bool:
 
 
 def write_atomic(nb, target: Path) -> None:
-    """Write a notebook to ``target`` through a temp file in the same folder and os.replace."""
+    """Write a notebook to ``target`` atomically, as ``nbformat.write`` lays it out."""
     import nbformat
 
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    nbformat.write(nb, str(tmp))
-    os.replace(tmp, target)
+    text = nbformat.writes(nb)
+    write_text_atomic(target, text if text.endswith("\n") else text + "\n")
 
 
 def execute(notebook: Path, values: dict, out_dir: Path, write_back: bool, timeout: int) -> dict:
@@ -154,7 +153,7 @@ def main(argv=None) -> int:
     total = time.perf_counter() - started
     summary = {"profile": args.profile, "jobs": args.jobs, "wall_seconds": round(total, 1),
                "notebooks": sorted(results, key=lambda r: r["notebook"])}
-    (out_dir / "timings.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    write_timings(out_dir, summary)
     failed = [r for r in results if not r["ok"]]
     print(f"{len(results) - len(failed)}/{len(results)} notebooks ok, wall {total:.1f} s (profile {args.profile})")
     return 1 if failed else 0
