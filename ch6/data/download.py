@@ -38,8 +38,9 @@ def fetch(remote: Remote, root: Path, known_hash: str | None, mirror: str | None
     from tqdm import tqdm
 
     url = url_for(remote, mirror)
-    try:  # our own bar, closed (drawn for the last time) before any error line is printed
-        with tqdm(unit="B", unit_scale=True, unit_divisor=1024, desc=remote.name, delay=0.5) as bar:
+    try:  # our own bar, only for a real download, closed (line ended) before any error line is printed
+        with tqdm(total=1, unit="B", unit_scale=True, unit_divisor=1024, desc=remote.name,   # total > 0: pooch uses it
+                  disable=(Path(root) / remote.name).exists()) as bar:
             return Path(pooch.retrieve(url, known_hash, fname=remote.name, path=root, progressbar=bar))
     except requests.HTTPError as err:
         raise DataError(f"{url}: HTTP {err.response.status_code}") from err
