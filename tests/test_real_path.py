@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from ch6 import paths
+from ch6.bench import smoke
 from ch6.data import registry, sample_glove, sample_reviews, sample_weather
 
 MAKE_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -208,3 +209,27 @@ def test_smoke_full_is_the_full_profile_cut_short():
             assert values.get(key, 0) == 0 or smoke["notebooks"][nb][key] < values[key], (nb, key)
     assert all(smoke["notebooks"][nb].get(k) == 1 for nb in full["notebooks"] for k in ("epochs",)
                if k in full["notebooks"][nb])
+
+
+# ------------------------------------------------------------------------------ make bench, part "smoke"
+
+def test_bench_smoke_runs_on_the_real_data_when_there_else_on_sample_full(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    assert smoke.data_set() == "sample-full"
+    (tmp_path / "real" / "aclImdb").mkdir(parents=True)
+    (tmp_path / "real" / "glove.6B.100d.txt").write_text("the 0.1\n")
+    assert smoke.data_set() == "real"
+
+
+def test_bench_smoke_puts_each_notebook_next_to_its_full_estimate(tmp_path):
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"full_estimate": {"notebooks": [{"notebook": "6-3-5", "total_s": 600.0}]}}))
+    assert smoke.estimates({}, results) == {"6-3-5": 600.0}                       # the last results file
+    this_run = {"full_estimate": {"notebooks": [{"notebook": "6-2", "total_s": 60.0}]}}
+    assert smoke.estimates(this_run, results) == {"6-2": 60.0}                    # this run's estimate first
+    report = {"smoke_full": {"data": "sample-full", "jobs": 2, "ok": False, "wall_seconds": 300.0, "notebooks": [
+        {"notebook": "6-3-5", "ok": True, "smoke_s": 31.0, "full_estimate_s": 600.0, "error": ""},
+        {"notebook": "6-1-3", "ok": False, "smoke_s": 5.0, "full_estimate_s": None, "error": "FileNotFoundError"}]}}
+    [line] = smoke.summary_lines(report)
+    assert "on sample-full" in line and "**300 s**: 6-3-5 31 s (est. 10.0 min), 6-1-3 FAILED |" in line
+    assert smoke.summary_lines({}) == []
