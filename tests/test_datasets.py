@@ -498,35 +498,40 @@ class Stalling(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body[: len(body) // 2])
         self.wfile.flush()
-        self.server.release.wait(30)
+        if self.server.stall:
+            self.server.release.wait(30)
 
     def log_message(self, *args):
         pass
 
 
-def test_ctrl_c_during_a_download_leaves_no_file_and_one_line(tmp_path):
+@pytest.mark.parametrize("stall, code, last", [
+    (True, 130, "interrupted: no partial file was kept; `make data` starts the unfinished file again"),
+    (False, 1, "error: {url}/jena_climate_2009_2016.csv.zip: transfer interrupted (ChunkedEncodingError); "
+               "nothing was kept, run `make data` again")])
+def test_ctrl_c_or_a_dropped_connection_leaves_no_file_and_ends_with_one_line(tmp_path, stall, code, last):
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stalling)
-    httpd.body, httpd.release = np.random.default_rng(0).bytes(4 << 20), threading.Event()
+    httpd.body, httpd.stall, httpd.release = np.random.default_rng(0).bytes(4 << 20), stall, threading.Event()
     threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    root = tmp_path / "real"
+    root, url = tmp_path / "real", f"http://127.0.0.1:{httpd.server_address[1]}"
     proc = subprocess.Popen([sys.executable, "-m", "ch6.data.download", "--root", str(root), "--only", "jena",
-                             "--mirror", f"http://127.0.0.1:{httpd.server_address[1]}"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--mirror", url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
-        while not any(p.stat().st_size for p in root.glob("*") if p.is_file()) and time.monotonic() < deadline:
+        while stall and not any(p.stat().st_size for p in root.glob("*") if p.is_file()) \
+                and time.monotonic() < deadline:
             time.sleep(0.1)                                       # until the first bytes are on disk
-        assert list(root.iterdir()), "the download never started"
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
+        if stall:
+            assert list(root.iterdir()), "the download never started"
+            proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
     finally:
         httpd.release.set()
         proc.kill()
         httpd.shutdown()
         httpd.server_close()
-    assert proc.returncode == 130
-    assert err.splitlines()[-1] == ("interrupted: no partial file was kept; "
-                                    "`make data` starts the unfinished file again")
+    assert proc.returncode == code
+    assert err.splitlines()[-1] == last.format(url=url)          # after the progress bar's last line, not inside it
     assert list(root.iterdir()) == []
 
 
@@ -590,3 +595,13 @@ def test_an_incomplete_test_registry_is_refused(tmp_path, monkeypatch, capsys, e
     assert capsys.readouterr().err.splitlines()[-1] == (
         f"error: test registry {reg} ($CH6_TEST_REGISTRY): jena_climate_2009_2016.csv.zip needs a size and a "
         "SHA-256 for the file and each of jena_climate_2009_2016.csv")
+
+
+def test_a_sample_folder_asked_for_glove_100d_says_it_has_50d_only(tmp_path):
+    (tmp_path / "MANIFEST.json").write_text('{"files": {}}')
+    (tmp_path / "glove.6B.50d.txt").write_bytes(glove_text(50))
+    assert loaders.find_glove(tmp_path, 50) == tmp_path / "glove.6B.50d.txt"
+    with pytest.raises(DataNotFound) as err:
+        loaders.find_glove(tmp_path, 100)
+    assert str(err.value) == (f"{tmp_path}/glove.6B.100d.txt is missing: the sample data has GloVe 50d only "
+                              "(embedding_dim=50); glove.6B.100d.txt comes with the real data: run `make data`")

@@ -5,6 +5,7 @@
 deletes; the next run downloads that file again from the start.
 """
 import argparse
+import gc
 import hashlib
 import json
 import os
@@ -26,6 +27,7 @@ from .loaders import load_glove, load_jena
 from .registry import (ACLIMDB, GLOVE, IMDB_NPZ, IMDB_WORD_INDEX, JENA, JENA_CSV, JENA_FEATURES, JENA_ROWS,
                        MIRROR_ENV, OFFLINE_HINT, PINS, TEST_REGISTRY_ENV, ChecksumError, DataError, Remote, resolved)
 
+
 def url_for(remote: Remote, mirror: str | None = None) -> str:
     """The remote's URL, or its file name under ``mirror`` (default ``$CH6_DATA_MIRROR``) if one is set."""
     mirror = mirror or os.environ.get(MIRROR_ENV)
@@ -34,14 +36,9 @@ def url_for(remote: Remote, mirror: str | None = None) -> str:
 
 def fetch(remote: Remote, root: Path, known_hash: str | None, mirror: str | None = None) -> Path:
     """Download ``remote`` into ``root`` unless a copy with ``known_hash`` is there; one-line DataError on failure."""
-    import pooch  # imported here: pooch pulls in tqdm.auto, which warns inside notebooks
-    from tqdm import tqdm
-
     url = url_for(remote, mirror)
-    try:  # our own bar, only for a real download, closed (line ended) before any error line is printed
-        with tqdm(total=1, unit="B", unit_scale=True, unit_divisor=1024, desc=remote.name,   # total > 0: pooch uses it
-                  disable=(Path(root) / remote.name).exists()) as bar:
-            return Path(pooch.retrieve(url, known_hash, fname=remote.name, path=root, progressbar=bar))
+    try:
+        return retrieve(url, known_hash, remote.name, root)
     except requests.HTTPError as err:
         raise DataError(f"{url}: HTTP {err.response.status_code}") from err
     except requests.ConnectionError as err:
@@ -52,6 +49,19 @@ def fetch(remote: Remote, root: Path, known_hash: str | None, mirror: str | None
     except ValueError as err:  # pooch's digest mismatch; it has deleted the download
         (Path(root) / remote.name).unlink(missing_ok=True)  # an older copy with the wrong digest goes too
         raise mismatch_error(remote.name, str(err)) from err
+
+
+def retrieve(url: str, known_hash: str | None, name: str, root: Path) -> Path:
+    """``pooch.retrieve`` with a progress bar; when it fails (Ctrl-C included), pooch's bar is finished (its line
+    ended) before the error goes on, so that the one-line message after it stands on its own line."""
+    import pooch  # imported here: pooch pulls in tqdm.auto, which warns inside notebooks
+
+    try:
+        return Path(pooch.retrieve(url, known_hash, fname=name, path=root, progressbar=True))
+    except BaseException as err:      # dropping the traceback frees pooch's frames, and with them its bar ...
+        failure = err.with_traceback(None)
+    gc.collect()                      # ... whose finaliser draws it one last time
+    raise failure
 
 
 def mismatch_error(name: str, pooch_message: str) -> DataError:

@@ -108,8 +108,12 @@ def load_aclimdb(folder: Path, split: str = "train") -> tuple:
 
 
 def find_glove(folder: Path, dim: int = 100) -> Path:
-    """The path of ``glove.6B.<dim>d.txt`` in ``folder``."""
-    return require(folder, f"glove.6B.{dim}d.txt")
+    """The path of ``glove.6B.<dim>d.txt`` in ``folder``; the sample data only has the 50d file, and says so."""
+    path = Path(folder) / f"glove.6B.{dim}d.txt"
+    if not path.exists() and dim != 50 and (Path(folder) / "MANIFEST.json").exists():
+        raise DataNotFound(f"{path} is missing: the sample data has GloVe 50d only (embedding_dim=50); "
+                           f"glove.6B.{dim}d.txt comes with the real data: run `make data`")
+    return require(folder, path.name)
 
 
 def load_glove(path: Path) -> tuple:
