@@ -22,7 +22,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help setup data sample notebooks lessons test test-unit test-notebooks student grade html results check-site bench clean
+.PHONY: help setup data sample notebooks lessons test test-unit test-notebooks test-real student grade html results check-site bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -37,25 +37,32 @@ setup: .venv/.installed ## Create .venv and install requirements.txt (+ the ch6 
 	@command -v chromium >/dev/null || echo "note: apt-get install chromium chromium-driver fonts-noto-cjk for make check-site (and Chinese text in plots)"
 	touch $@
 
-data: setup ## Download and verify the real datasets into data/real (needs internet)
-	$(PY) -m ch6.data.download --root $(DATA_DIR)
+data: setup ## Download and verify the real datasets into data/real (needs internet; MIRROR=url for a mirror)
+	$(PY) -m ch6.data.download $(if $(MIRROR),--mirror $(MIRROR))
 
 sample: setup ## Generate the offline sample data into data/sample (SIZE=full: data/sample-full; SEED=N: data/sample-seedN)
 	$(PY) -m ch6.data.sample --size $(SIZE) $(if $(SEED),--seed $(SEED))
 
+# The sample data set's folder is ch6.paths.dataset_folder("sample") (tests/test_real_path.py checks this line).
 $(DATA_DIR)/sample/MANIFEST.json: | .venv/.installed
 	$(PY) -m ch6.data.sample --size small --out $(DATA_DIR)/sample
 
-notebooks: setup $(DATA_DIR)/sample/MANIFEST.json ## Execute notebooks, write back on success (PROFILE=sample|full|ci NB=6-3-5 JOBS=2 DATA=sample-full)
+# The data set a notebooks run reads: DATA, else the profile's (full and smoke-full: real; the others: sample).
+NB_DATA = $(or $(DATA),$(if $(filter full smoke-full,$(PROFILE)),real,sample))
+
+notebooks: setup $(if $(filter sample,$(NB_DATA)),$(DATA_DIR)/sample/MANIFEST.json) ## Execute notebooks, write back on success (PROFILE=sample|full|smoke-full|ci NB=6-3-5 JOBS=2 DATA=sample-full)
 	$(PY) -m ch6.runner --profile $(PROFILE) --jobs $(JOBS) $(if $(NB),--nb $(NB)) $(if $(DATA),--data $(DATA))
 
 lessons: setup ## Run the notebooks on sample data of each seed and print which lessons hold (SEEDS="2026 7 99" NB=...)
 	$(PY) -m ch6.runner.lessons --seeds $(SEEDS) --jobs $(JOBS) $(if $(NB),--nb $(NB)) --out benchmarks/lessons.md
 
-test: test-unit test-notebooks ## Run all tests: unit tests, then every notebook with the ci profile
+test: test-unit test-notebooks test-real ## Run all tests: unit tests, every notebook with the ci profile, the real-data path
 
 test-unit: setup $(DATA_DIR)/sample/MANIFEST.json ## Unit tests of the ch6 package (loaders, sample data, grader)
 	$(PY) -m pytest -q -n 2 --dist loadfile tests
+
+test-real: setup $(DATA_DIR)/sample/MANIFEST.json ## The real-data path offline: local mirror -> make data -> all notebooks, PROFILE=smoke-full
+	CH6_TEST_REAL=1 $(PY) -m pytest -q -s -p no:cacheprovider tests/test_real_path.py
 
 test-notebooks: setup $(DATA_DIR)/sample/MANIFEST.json ## Execute the notebooks with the ci profile under nbval (NB=...)
 	rm -rf $(CI_DIR) && $(PY) -m ch6.runner --profile ci --prepare-only --out $(CI_DIR) $(if $(NB),--nb $(NB)) >/dev/null

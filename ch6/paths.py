@@ -1,6 +1,7 @@
 """Where things live: the repository, the data root and the named data sets."""
 import json
 import os
+import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -8,8 +9,10 @@ NOTEBOOKS = REPO / "notebooks"
 PARAMS = REPO / "params"
 BUILD = REPO / "build"
 
-#: Named data sets under the data root: the real downloads and the two synthetic sizes.
+#: Named data sets under the data root: the real downloads and the synthetic sizes (``sample-seed<N>`` and
+#: ``sample-full-seed<N>`` are other seeds of the same generators).
 NAMED = {"real": "real", "sample": "sample", "sample-full": "sample-full"}
+SEEDED = re.compile(r"sample(-full)?-seed\d+")
 
 
 class DataNotFound(FileNotFoundError):
@@ -21,18 +24,28 @@ def data_root() -> Path:
     return Path(os.environ.get("DATA_DIR") or REPO / "data").expanduser().resolve()
 
 
+def is_named(data: str) -> bool:
+    """Whether ``data`` names a data set under the data root (rather than a folder path)."""
+    return data in NAMED or bool(SEEDED.fullmatch(data))
+
+
+def dataset_folder(data: str) -> Path:
+    """Where a data set lives: a name ("real", "sample", "sample-full", "sample-seed<N>") under the data root,
+    anything else as a folder path. The one place the layout is decided (Makefile, downloader, generator, loaders)."""
+    return data_root() / data if is_named(data) else Path(data).expanduser().resolve()
+
+
 def sample_folder(size: str = "small", seed: int | None = None) -> Path:
     """Where ``make sample [SIZE=full] [SEED=N]`` writes: data/sample, data/sample-full, data/sample-seed<N>."""
     from .data import SEED
 
     name = "sample" if size == "small" else "sample-full"
-    return data_root() / (name if seed in (None, SEED) else f"{name}-seed{seed}")
+    return dataset_folder(name if seed in (None, SEED) else f"{name}-seed{seed}")
 
 
 def resolve_data(data: str) -> Path:
     """Turn a notebook's ``data`` parameter ("sample", "sample-full", "real" or a folder) into a folder."""
-    named = data in NAMED or (data.startswith("sample-") and "/" not in data and not Path(data).is_dir())
-    folder = data_root() / NAMED.get(data, data) if named else Path(data).expanduser().resolve()
+    folder = dataset_folder(data)
     if not folder.is_dir():
         raise DataNotFound(f"data folder {folder} does not exist: {make_hint(data)}")
     return folder
@@ -44,8 +57,9 @@ def make_hint(data: str) -> str:
         return "run `make data` (downloads the real datasets)"
     if data == "sample-full":
         return "run `make sample SIZE=full`"
-    if data.startswith("sample-") and data.rsplit("seed", 1)[-1].isdigit():
-        return f"run `make sample SEED={data.rsplit('seed', 1)[-1]}`"
+    if SEEDED.fullmatch(data):
+        size = " SIZE=full" if data.startswith("sample-full-") else ""
+        return f"run `make sample{size} SEED={data.rsplit('seed', 1)[-1]}`"
     return "run `make sample` (or `python -m ch6.data.sample`)"
 
 
@@ -71,4 +85,6 @@ def describe(folder: Path) -> str:
         info = json.loads(manifest.read_text(encoding="utf-8"))
         return (f"synthetic sample data (ch6.sample, size={info.get('size')}, seed={info.get('seed')}) "
                 f"in {shown(folder)}; GloVe vectors are the real glove.6B.50d")
-    return f"real datasets (make data) in {shown(folder)}"
+    test = os.environ.get("CH6_TEST_REGISTRY")          # registry.TEST_REGISTRY_ENV: the test mirror's digests
+    return f"real datasets (make data) in {shown(folder)}" + (f"; verified against the test registry {test}"
+                                                              if test else "")

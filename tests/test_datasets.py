@@ -6,15 +6,21 @@ import http.server
 import io
 import json
 import re
+import shutil
+import signal
 import socket
+import subprocess
+import sys
 import tarfile
 import threading
+import time
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
+import requests
 
 from ch6.bench import lecture_loops
 from ch6.data import download, loaders, registry
@@ -447,3 +453,155 @@ def test_missing_files_name_the_command_that_makes_them(tmp_path, manifest, comm
                  lambda f: loaders.load_glove(f / "glove.6B.100d.txt"), lambda f: loaders.load_jena(f / registry.JENA_CSV)):
         with pytest.raises(DataNotFound, match=command):
             load(tmp_path)
+
+
+# ---------------------------------------------------------------- the bad paths of `make data`
+
+def test_without_root_it_fills_the_real_data_set_of_DATA_DIR(everything, server, tmp_path, monkeypatch):
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    assert download.main(["--mirror", server.url, "--only", "imdb"]) == 0
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["imdb.npz", "imdb_word_index.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["real"]
+
+
+def test_offline_is_one_line_naming_the_host_and_the_sample_data(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv(registry.MIRROR_ENV, raising=False)
+
+    def no_network(*args, **kwargs):
+        raise requests.ConnectionError("Failed to resolve 'storage.googleapis.com'")
+
+    monkeypatch.setattr(requests, "get", no_network)
+    assert download.main(["--root", str(tmp_path), "--only", "imdb"]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (       # after pooch's "Downloading data from ..." line
+        "error: cannot reach storage.googleapis.com: no internet? the sample data works offline: `make sample`")
+    assert tree(tmp_path) == {}
+
+
+def test_an_interrupted_transfer_is_downloaded_again_next_time(everything, server, tmp_path):
+    serve(server, "imdb.npz", everything["imdb.npz"], truncated=True)
+    with pytest.raises(registry.DataError, match="transfer interrupted"):
+        download.prepare_imdb(tmp_path, server.url)
+    assert tree(tmp_path) == {}
+    server.truncated.clear()
+    download.prepare_imdb(tmp_path, server.url)
+    assert (tmp_path / "imdb.npz").read_bytes() == everything["imdb.npz"]
+    assert server.requests.count("/mirror/imdb.npz") == 2
+
+
+class Stalling(http.server.BaseHTTPRequestHandler):
+    """Sends the first half of a file, then waits until the test lets it go (a download cut by Ctrl-C)."""
+
+    def do_GET(self):
+        body = self.server.body
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2])
+        self.wfile.flush()
+        if self.server.stall:
+            self.server.release.wait(30)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("stall, code, last", [
+    (True, 130, "interrupted: no partial file was kept; `make data` starts the unfinished file again"),
+    (False, 1, "error: {url}/jena_climate_2009_2016.csv.zip: transfer interrupted (ChunkedEncodingError); "
+               "nothing was kept, run `make data` again")])
+def test_ctrl_c_or_a_dropped_connection_leaves_no_file_and_ends_with_one_line(tmp_path, stall, code, last):
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stalling)
+    httpd.body, httpd.stall, httpd.release = np.random.default_rng(0).bytes(4 << 20), stall, threading.Event()
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    root, url = tmp_path / "real", f"http://127.0.0.1:{httpd.server_address[1]}"
+    proc = subprocess.Popen([sys.executable, "-m", "ch6.data.download", "--root", str(root), "--only", "jena",
+                             "--mirror", url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while stall and not any(p.stat().st_size for p in root.glob("*") if p.is_file()) \
+                and time.monotonic() < deadline:
+            time.sleep(0.1)                                       # until the first bytes are on disk
+        if stall:
+            assert list(root.iterdir()), "the download never started"
+            proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        httpd.release.set()
+        proc.kill()
+        httpd.shutdown()
+        httpd.server_close()
+    assert proc.returncode == code
+    assert err.splitlines()[-1] == last.format(url=url)          # after the progress bar's last line, not inside it
+    assert list(root.iterdir()) == []
+
+
+def test_not_enough_disk_space_is_one_line_before_any_download(server, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(download.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**12, 10**12, 10**8))
+    assert download.main(["--root", str(tmp_path), "--mirror", server.url]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: not enough disk space in {tmp_path}: aclImdb_v1.tar.gz, imdb.npz, imdb_word_index.json, "
+        "glove.6B.zip, jena_climate_2009_2016.csv.zip need 1,497 MB (downloads and unpacked files), 100 MB is free; "
+        "free some space or set DATA_DIR to a folder on a larger disk"]
+    assert server.requests == [] and tree(tmp_path) == {}
+    assert sum(r.size + r.unpacked for r in registry.REMOTES) == 1_497_449_550     # GloVe: 862 MB + 518 MB unpacked
+
+
+def test_files_already_there_need_no_space(everything, server, tmp_path, monkeypatch):
+    download.prepare_imdb(tmp_path, server.url)
+    monkeypatch.setattr(download.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**12, 10**12, 0))
+    assert download.main(["--root", str(tmp_path), "--mirror", server.url, "--only", "imdb"]) == 0
+
+
+# ---------------------------------------------------------------- the test registry
+
+def write_registry(path: Path, files: dict, changes: dict | None = None) -> Path:
+    entries = {r.name: {"size": 1, "sha256": "a" * 64, "members": dict.fromkeys(r.members, "b" * 64)}
+               for r in registry.REMOTES}
+    for name, data in files.items():
+        entries[name] = {"size": len(data), "sha256": sha(data), "members": entries[name]["members"]}
+    entries.update(changes or {})
+    path.write_text(json.dumps({"files": entries}))
+    return path
+
+
+def test_the_test_registry_replaces_digests_for_the_downloader_and_the_loader(everything, server, tmp_path,
+                                                                            monkeypatch):
+    data = {"imdb.npz": imdb_npz(seed=5), "imdb_word_index.json": b'{"a": 1}'}
+    for name, body in data.items():
+        serve(server, name, body)
+    monkeypatch.setenv(registry.TEST_REGISTRY_ENV, str(write_registry(tmp_path / "reg.json", data)))
+    root = tmp_path / "real"
+    assert download.main(["--root", str(root), "--mirror", server.url, "--only", "imdb"]) == 0
+    assert len(loaders.load_imdb(root)[0][0]) == 40
+    monkeypatch.delenv(registry.TEST_REGISTRY_ENV)
+    with pytest.raises(registry.ChecksumError, match="make data"):       # the real digest again
+        loaders.load_imdb(root)
+
+
+def test_the_test_registry_still_verifies(everything, server, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(registry.TEST_REGISTRY_ENV, str(write_registry(tmp_path / "reg.json", {})))
+    assert download.main(["--root", str(tmp_path / "real"), "--mirror", server.url, "--only", "imdb"]) == 1
+    assert re.fullmatch(r"error: imdb.npz: SHA-256 mismatch \(expected a{64}, got [0-9a-f]{64}\); "
+                        r"the file was discarded", capsys.readouterr().err.splitlines()[-1])
+    assert tree(tmp_path / "real") == {}
+
+
+@pytest.mark.parametrize("entry", [None, {"size": 10, "sha256": None}, {"size": 10, "sha256": "md5:" + "0" * 32},
+                                   {"size": 0, "sha256": "a" * 64}])
+def test_an_incomplete_test_registry_is_refused(tmp_path, monkeypatch, capsys, entry):
+    reg = write_registry(tmp_path / "reg.json", {}, {registry.JENA.name: entry})
+    monkeypatch.setenv(registry.TEST_REGISTRY_ENV, str(reg))
+    assert download.main(["--root", str(tmp_path / "real"), "--only", "jena"]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"error: test registry {reg} ($CH6_TEST_REGISTRY): jena_climate_2009_2016.csv.zip needs a size and a "
+        "SHA-256 for the file and each of jena_climate_2009_2016.csv")
+
+
+def test_a_sample_folder_asked_for_glove_100d_says_it_has_50d_only(tmp_path):
+    (tmp_path / "MANIFEST.json").write_text('{"files": {}}')
+    (tmp_path / "glove.6B.50d.txt").write_bytes(glove_text(50))
+    assert loaders.find_glove(tmp_path, 50) == tmp_path / "glove.6B.50d.txt"
+    with pytest.raises(DataNotFound) as err:
+        loaders.find_glove(tmp_path, 100)
+    assert str(err.value) == (f"{tmp_path}/glove.6B.100d.txt is missing: the sample data has GloVe 50d only "
+                              "(embedding_dim=50); glove.6B.100d.txt comes with the real data: run `make data`")

@@ -14,7 +14,7 @@ import numpy as np
 from .. import params, paths, timeseries
 from ..data import loaders, sample_glove, sample_weather
 from ..runner import execute as run
-from . import lecture_loops, workload
+from . import lecture_loops, smoke, workload
 
 RESULTS = paths.REPO / "benchmarks"
 
@@ -225,7 +225,7 @@ def machine() -> dict:
     return info
 
 
-PARTS = ("data", "ci", "sample", "estimate")
+PARTS = ("data", "ci", "sample", "estimate", "smoke")
 
 
 def fixed_costs(report: dict) -> dict:
@@ -274,6 +274,7 @@ def summary(report: dict) -> str:
         lines.append(f"| (d) full profile, estimated on this machine | one after another **"
                      f"{est['sequential_s'] / 60:.0f} min** (128 samples per evaluation step as in the lecture: "
                      f"{est['sequential_lecture_batches_s'] / 60:.0f} min){jobs} | ≤ 15 min on one H100 |")
+    lines += smoke.summary_lines(report)
     return "\n".join(lines) + "\n"
 
 
@@ -339,6 +340,8 @@ def main(argv=None) -> int:
             print(f"  {args.jobs} GRU(32) trainings at once: each step {conc['slowdown']:.2f}x slower "
                   f"({1000 * conc['alone_s_per_step']:.1f} ms alone); all eleven with JOBS={args.jobs}, longest first: "
                   f"{est['wall_with_jobs_s'] / 60:.1f} min (estimate)")
+    if "smoke" in parts:
+        report["smoke_full"] = smoke.run(args.jobs, report, RESULTS / "results.json")
     RESULTS.mkdir(exist_ok=True)
     name = "results.json" if parts == list(PARTS) else f"results-{'-'.join(parts)}.json"
     out = Path(args.out) if args.out else RESULTS / name

@@ -1,8 +1,11 @@
 """``make data``: download the real data sets with pooch, verify each digest, unpack only what the notebooks read.
 
-``python -m ch6.data.download [--only NAME ...] [--root DIR] [--mirror URL]`` fills ``DATA_DIR/real``.
+``python -m ch6.data.download [--only NAME ...] [--root DIR] [--mirror URL]`` fills ``DATA_DIR/real``
+(``ch6.paths.dataset_folder("real")``). An interrupted transfer leaves only pooch's temporary file, which it
+deletes; the next run downloads that file again from the start.
 """
 import argparse
+import gc
 import hashlib
 import json
 import os
@@ -19,12 +22,10 @@ import pyarrow as pa
 import requests
 
 from ..files import replacing, sha256_file
-from ..paths import data_root
+from ..paths import dataset_folder
 from .loaders import load_glove, load_jena
 from .registry import (ACLIMDB, GLOVE, IMDB_NPZ, IMDB_WORD_INDEX, JENA, JENA_CSV, JENA_FEATURES, JENA_ROWS,
-                       MIRROR_ENV, OFFLINE_HINT, PINS, ChecksumError, DataError, Remote)
-
-
+                       MIRROR_ENV, OFFLINE_HINT, PINS, TEST_REGISTRY_ENV, ChecksumError, DataError, Remote, resolved)
 
 
 def url_for(remote: Remote, mirror: str | None = None) -> str:
@@ -35,11 +36,9 @@ def url_for(remote: Remote, mirror: str | None = None) -> str:
 
 def fetch(remote: Remote, root: Path, known_hash: str | None, mirror: str | None = None) -> Path:
     """Download ``remote`` into ``root`` unless a copy with ``known_hash`` is there; one-line DataError on failure."""
-    import pooch  # imported here: pooch pulls in tqdm.auto, which warns inside notebooks
-
     url = url_for(remote, mirror)
     try:
-        return Path(pooch.retrieve(url, known_hash, fname=remote.name, path=root, progressbar=True))
+        return retrieve(url, known_hash, remote.name, root)
     except requests.HTTPError as err:
         raise DataError(f"{url}: HTTP {err.response.status_code}") from err
     except requests.ConnectionError as err:
@@ -52,6 +51,19 @@ def fetch(remote: Remote, root: Path, known_hash: str | None, mirror: str | None
         raise mismatch_error(remote.name, str(err)) from err
 
 
+def retrieve(url: str, known_hash: str | None, name: str, root: Path) -> Path:
+    """``pooch.retrieve`` with a progress bar; when it fails (Ctrl-C included), pooch's bar is finished (its line
+    ended) before the error goes on, so that the one-line message after it stands on its own line."""
+    import pooch  # imported here: pooch pulls in tqdm.auto, which warns inside notebooks
+
+    try:
+        return Path(pooch.retrieve(url, known_hash, fname=name, path=root, progressbar=True))
+    except BaseException as err:      # dropping the traceback frees pooch's frames, and with them its bar ...
+        failure = err.with_traceback(None)
+    gc.collect()                      # ... whose finaliser draws it one last time
+    raise failure
+
+
 def mismatch_error(name: str, pooch_message: str) -> DataError:
     """Turn pooch's digest-mismatch message into one line: expected, got, discarded."""
     found = re.search(r"(\w+) hash of downloaded file .* expected (\S+) but got (\w+)", pooch_message)
@@ -61,8 +73,6 @@ def mismatch_error(name: str, pooch_message: str) -> DataError:
     algorithm = "SHA-256" if algorithm.upper() == "SHA256" else algorithm.upper()
     return ChecksumError(f"{name}: {algorithm} mismatch (expected {expected.split(':')[-1]}, got {got}); "
                          "the file was discarded")
-
-
 
 
 def unpack_tar(archive: Path, dest: Path, top: str) -> Path:
@@ -136,19 +146,21 @@ def check_jena(path: Path) -> None:
 
 def prepare_aclimdb(root: Path, mirror: str | None = None) -> list:
     """aclImdb_v1.tar.gz -> ``root/aclImdb`` (the raw reviews)."""
-    archive = fetch(ACLIMDB, root, ACLIMDB.digest, mirror)
+    remote = resolved(ACLIMDB)
+    archive = fetch(remote, root, remote.digest, mirror)
     return [unpack_tar(archive, root, "aclImdb")]
 
 
 def prepare_imdb(root: Path, mirror: str | None = None) -> list:
     """Keras's imdb.npz and imdb_word_index.json, verified."""
-    return [fetch(remote, root, remote.digest, mirror) for remote in (IMDB_NPZ, IMDB_WORD_INDEX)]
+    return [fetch(remote, root, remote.digest, mirror) for remote in map(resolved, (IMDB_NPZ, IMDB_WORD_INDEX))]
 
 
 def prepare_glove(root: Path, mirror: str | None = None) -> list:
     """glove.6B.zip -> the 100d and 50d text files, each checked against its own SHA-256, parsed once (cache)."""
-    archive = fetch(GLOVE, root, GLOVE.digest, mirror)
-    made = [extract_member(archive, name, root, digest) for name, digest in GLOVE.members.items()]
+    glove = resolved(GLOVE)
+    archive = fetch(glove, root, glove.digest, mirror)
+    made = [extract_member(archive, name, root, digest) for name, digest in glove.members.items()]
     for path in made:
         load_glove(path)                                  # the notebooks then load the cached arrays
     return made
@@ -159,9 +171,9 @@ def prepare_jena(root: Path, mirror: str | None = None) -> list:
 
     No digest is published: the first download's digests (zip and CSV) are pinned in PINS.json once the
     CSV's structure checked out, and later runs are verified against them (trust on first use)."""
-    pins = read_pins(root)
-    archive = fetch(JENA, root, JENA.digest or pins.get(JENA.name), mirror)
-    csv_digest = JENA.members[JENA_CSV] or pins.get(JENA_CSV)
+    pins, jena = read_pins(root), resolved(JENA)
+    archive = fetch(jena, root, jena.digest or pins.get(jena.name), mirror)
+    csv_digest = jena.members[JENA_CSV] or pins.get(JENA_CSV)
     try:
         csv = extract_member(archive, JENA_CSV, root, csv_digest)
         check_jena(csv)
@@ -176,6 +188,17 @@ def prepare_jena(root: Path, mirror: str | None = None) -> list:
 
 
 PREPARE = {"aclimdb": prepare_aclimdb, "imdb": prepare_imdb, "glove": prepare_glove, "jena": prepare_jena}
+FILES = {"aclimdb": (ACLIMDB,), "imdb": (IMDB_NPZ, IMDB_WORD_INDEX), "glove": (GLOVE,), "jena": (JENA,)}
+
+
+def check_space(root: Path, names: list) -> None:
+    """Raise DataError before any download unless ``root``'s disk holds the missing files (and their members)."""
+    missing = [resolved(r) for name in names for r in FILES[name] if not (root / r.name).exists()]
+    need, free = sum(r.size + r.unpacked for r in missing), shutil.disk_usage(root).free
+    if need > free:
+        raise DataError(f"not enough disk space in {root}: {', '.join(r.name for r in missing)} need "
+                        f"{need / 1e6:,.0f} MB (downloads and unpacked files), {free / 1e6:,.0f} MB is free; "
+                        "free some space or set DATA_DIR to a folder on a larger disk")
 
 
 def main(argv: list | None = None) -> int:
@@ -184,18 +207,26 @@ def main(argv: list | None = None) -> int:
                                      description="Download, verify and unpack the real datasets (make data).")
     parser.add_argument("--only", nargs="+", action="extend", choices=list(PREPARE), metavar="NAME",
                         help=f"only these datasets ({', '.join(PREPARE)}); default: all")
-    parser.add_argument("--root", type=Path, help="target folder (default: $DATA_DIR/real, else data/real)")
+    parser.add_argument("--root", type=Path, help="target folder (default: the `real` data set, $DATA_DIR/real)")
     parser.add_argument("--mirror", help=f"base URL that replaces each file's URL prefix (default: ${MIRROR_ENV})")
     args = parser.parse_args(argv)
-    root = (args.root or data_root() / "real").expanduser().resolve()
+    root = (args.root or dataset_folder("real")).expanduser().resolve()
     root.mkdir(parents=True, exist_ok=True)
-    for name in args.only or PREPARE:
-        try:
+    names = list(dict.fromkeys(args.only or PREPARE))
+    if os.environ.get(TEST_REGISTRY_ENV):
+        print(f"note: sizes and digests come from the test registry {os.environ[TEST_REGISTRY_ENV]} "
+              f"(${TEST_REGISTRY_ENV})", flush=True)
+    try:
+        check_space(root, names)
+        for name in names:
             made = PREPARE[name](root, args.mirror)
-        except DataError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 1
-        print(f"{name}: verified: {', '.join(path.name for path in made)} in {root}")
+            print(f"{name}: verified: {', '.join(path.name for path in made)} in {root}", flush=True)
+    except DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: no partial file was kept; `make data` starts the unfinished file again", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -9,7 +9,7 @@ import pyarrow.csv as pacsv
 
 from ..files import replacing, sha256_file
 from ..paths import DataNotFound, make_hint, require
-from .registry import IMDB_NPZ, JENA_CSV, JENA_TIME_FORMAT, ChecksumError, DataError
+from .registry import IMDB_NPZ, JENA_CSV, JENA_TIME_FORMAT, ChecksumError, DataError, resolved
 
 __all__ = ["DataNotFound", "DataError", "ChecksumError", "JENA_CSV", "load_imdb", "get_word_index", "load_aclimdb",
            "load_glove", "find_glove", "load_jena", "column_names"]
@@ -22,7 +22,8 @@ def existing(path: Path) -> Path:
 
 
 def expected_sha256(folder: Path, name: str, default: str) -> str | None:
-    """The SHA-256 a data file must have: the sample's MANIFEST.json entry, else the registry's."""
+    """The SHA-256 a data file must have: the sample's MANIFEST.json entry, else the registry's (or the test
+    registry's, see ``registry.resolved``)."""
     manifest = Path(folder) / "MANIFEST.json"
     if manifest.exists():
         return json.loads(manifest.read_text(encoding="utf-8"))["files"].get(name)
@@ -43,7 +44,7 @@ def load_imdb(folder: Path, num_words=None, skip_top=0, maxlen=None, seed=113, s
     The file's SHA-256 is checked (registry, or the sample's MANIFEST.json) before it is unpickled."""
     path = require(folder, "imdb.npz")
     kind = "sample" if (Path(folder) / "MANIFEST.json").exists() else "real"
-    verify(path, expected_sha256(folder, "imdb.npz", IMDB_NPZ.digest), make_hint(kind))
+    verify(path, expected_sha256(folder, "imdb.npz", resolved(IMDB_NPZ).digest), make_hint(kind))
     with np.load(path, allow_pickle=True) as f:
         x_train, labels_train, x_test, labels_test = f["x_train"], f["y_train"], f["x_test"], f["y_test"]
 
@@ -107,8 +108,12 @@ def load_aclimdb(folder: Path, split: str = "train") -> tuple:
 
 
 def find_glove(folder: Path, dim: int = 100) -> Path:
-    """The path of ``glove.6B.<dim>d.txt`` in ``folder``."""
-    return require(folder, f"glove.6B.{dim}d.txt")
+    """The path of ``glove.6B.<dim>d.txt`` in ``folder``; the sample data only has the 50d file, and says so."""
+    path = Path(folder) / f"glove.6B.{dim}d.txt"
+    if not path.exists() and dim != 50 and (Path(folder) / "MANIFEST.json").exists():
+        raise DataNotFound(f"{path} is missing: the sample data has GloVe 50d only (embedding_dim=50); "
+                           f"glove.6B.{dim}d.txt comes with the real data: run `make data`")
+    return require(folder, path.name)
 
 
 def load_glove(path: Path) -> tuple:

@@ -136,7 +136,7 @@ def main(argv=None) -> int:
         for nb in chosen:
             print(prepare(nb, values[nb], out_dir))
         return 0
-    write_back = not args.no_write_back and args.profile != "ci"
+    write_back = not args.no_write_back and args.profile not in ("ci", "smoke-full")   # smoke runs never replace
     os.environ["CH6_PROFILE"] = args.profile  # kernels inherit it: results are filed by profile
     share_accelerator(args.jobs)
     chosen = longest_first(chosen, out_dir)   # with JOBS > 1 the long ones start first
