@@ -198,22 +198,39 @@ def test_word_index_ranks_by_training_frequency(imdb):
     assert 3_000 < len(index) < 10_000                     # a realistic small vocabulary
 
 
-def test_test_only_synonyms_are_glove_neighbours(imdb):
+def word_counts(arrays, index, split):
+    """Occurrences of each word in one split of imdb.npz."""
+    counts = np.bincount(np.concatenate(arrays[f"x_{split}"]), minlength=len(index) + 1)
+    return {w: int(counts[r]) for w, r in index.items()}
+
+
+def test_synonyms_are_rare_in_training_frequent_at_test_and_glove_neighbours(imdb):
     arrays, index, texts = imdb
     tokens, vectors = sample_glove.glove_table()
     rank = {t: i for i, t in enumerate(tokens)}
     unit = vectors[:review_words.GLOVE_TOP] / np.linalg.norm(vectors[:review_words.GLOVE_TOP], axis=1, keepdims=True)
     vocab = review_words.vocabulary()
-    train_ranks = set(np.concatenate(arrays["x_train"]).tolist())
-    train_words = {w for w, r in index.items() if r in train_ranks}
-    test_only = [w for w in index if w not in train_words and w in vocab["test_only"]]
-    assert len(test_only) >= 50
-    for word in test_only:
+    train, test = word_counts(arrays, index, "train"), word_counts(arrays, index, "test")
+    synonyms = [w for w in vocab["test_only"] if test.get(w, 0) > 0]
+    assert len(synonyms) >= 100
+    assert 20 * sum(train.get(w, 0) for w in synonyms) < sum(test[w] for w in synonyms)   # rare in training...
+    assert sum(train.get(w, 0) > 0 for w in synonyms) >= len(synonyms) // 3             # ...yet often in its vocabulary
+    for word in synonyms:
         partner = vocab["test_only"][word]
-        assert partner in train_words
+        assert train[partner] > 0
         assert np.sign(vocab["valence"][word]) == np.sign(vocab["valence"][partner])
-        nearest = np.argsort(-(unit @ unit[rank[partner]]))[1:11]
+        nearest = np.argsort(-(unit @ unit[rank[partner]]))[1:review_words.NEIGHBOURS + 1]
         assert rank[word] in nearest, (word, partner)
+
+
+def test_some_training_words_are_missing_from_glove(imdb):
+    arrays, index, texts = imdb
+    vocab = review_words.vocabulary()
+    train = word_counts(arrays, index, "train")
+    missing = [w for w, n in train.items() if n and w not in vocab["glove"]]
+    assert len(missing) >= 50                                               # typos and invented names
+    assert set(missing) & set(vocab["characters"])
+    assert all(name not in vocab["glove"] for name in vocab["characters"])
 
 
 def test_labels_are_noisy_but_mostly_follow_the_text(built, imdb):
@@ -236,7 +253,10 @@ def test_reviews_vary_and_need_word_order(imdb):
     assert lengths.min() < 40 and lengths.max() > 600 and 130 < np.median(lengths) < 260
     valence = review_words.vocabulary()["valence"]
     cues = [[w for w in sample_reviews.tokenize(t) if w in valence] for _, t in texts["train", "pos"]]
-    first = np.mean([bool(set(sample_reviews.tokenize(t)[:20]) & set(valence)) for _, t in texts["train", "pos"]])
-    assert first < 0.6 and np.mean([len(c) > 0 for c in cues]) > 0.95
+    tokens = [sample_reviews.tokenize(t) for _, t in texts["train", "pos"]]
+    first = np.mean([bool(set(words[:20]) & set(valence)) for words in tokens])
+    last = np.mean([bool(set(words[-20:]) & set(valence)) for words in tokens])
+    assert 0.6 < first < 0.95 and 0.6 < last < 0.95 and abs(first - last) < 0.15   # opinion at both ends...
+    assert np.mean([len(c) > 0 for c in cues]) > 0.95                            # ...and in nearly every review
     words = [w for _, t in texts["train", "neg"] + texts["train", "pos"] for w in sample_reviews.tokenize(t)]
     assert words.count("not") > N and words.count("but") > N / 2

@@ -45,3 +45,7 @@ def test_saved_cell_matches_package(notebook, name, source):
     obj = package_object(name)
     assert obj is not None, f"{notebook} defines {name} in a #@save cell, but no ch6 module exports it"
     assert inspect.getsource(obj).strip() == source.strip(), f"{name}: notebook {notebook} and ch6 differ"
+
+
+def test_some_notebook_has_a_saved_cell():
+    assert SAVED, "no #@save cell found in the notebooks: the comparison above would check nothing"

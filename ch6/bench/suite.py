@@ -14,7 +14,7 @@ import numpy as np
 from .. import params, paths, timeseries
 from ..data import loaders, sample_glove, sample_weather
 from ..runner import execute as run
-from . import lecture_loops, smoke, workload
+from . import cpu_settings, lecture_loops, smoke, workload
 
 RESULTS = paths.REPO / "benchmarks"
 
@@ -225,7 +225,7 @@ def machine() -> dict:
     return info
 
 
-PARTS = ("data", "ci", "sample", "estimate", "smoke")
+PARTS = ("data", "cpu", "ci", "sample", "estimate", "smoke")
 
 
 def fixed_costs(report: dict) -> dict:
@@ -285,7 +285,7 @@ def readme_block(report: dict) -> str:
 
 
 def main(argv=None) -> int:
-    """Command line: ``python -m ch6.bench [--parts data,ci,sample,estimate] [--jobs 2] [--out FILE]``."""
+    """Command line: ``python -m ch6.bench [--parts data,cpu,ci,sample,estimate] [--jobs 2] [--out FILE]``."""
     parser = argparse.ArgumentParser(prog="python -m ch6.bench", description=__doc__)
     parser.add_argument("--jobs", type=int, default=2, help="notebooks executed at once in the suite runs")
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma list of {', '.join(PARTS)} (default all)")
@@ -318,6 +318,10 @@ def main(argv=None) -> int:
             report["data_preparation"].append({"task": task, "size": size, "lecture_loop_s": round(t_loop, 3),
                                                "ch6_s": round(t_fast, 3), "ratio": round(ratio, 1)})
             print(f"  {task:<52} {size:>16} {t_loop:8.2f} {t_fast:8.3f} {ratio:6.1f}x", flush=True)
+    if "cpu" in parts:
+        print("\n(cpu) CPU settings side by side: TensorFlow oneDNN off/on, threads, JAX (if installed)")
+        report["cpu_settings"] = cpu_settings.compare()
+        cpu_settings.print_table(report["cpu_settings"])
     for profile, target, label in (("ci", 180, "b"), ("sample", 600, "c")):
         if profile in parts:
             res = run_suite(profile, args.jobs)

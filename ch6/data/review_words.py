@@ -8,8 +8,8 @@ import numpy as np
 from .sample_glove import glove_table
 
 GLOVE_TOP = 50_000        # only GloVe's 50,000 most frequent tokens are used and searched
-NEIGHBOURS = 10           # a test-only synonym is among the 10 nearest GloVe neighbours of a training word
-MAX_SYNONYMS = 3          # test-only synonyms per training word, at most
+NEIGHBOURS = 15           # a synonym is among the 15 nearest GloVe neighbours of a training word
+MAX_SYNONYMS = 5          # synonyms per training word, at most
 
 # Lexicon words with an -ly form that still do not read as adjectives about a film.
 NOT_FILM_ADJECTIVES = set("""
@@ -90,6 +90,9 @@ VERDICT_NOUNS = {1: "masterpiece gem triumph treat delight joy pleasure classic"
                  -1: "mess disaster failure waste bore joke flop disappointment embarrassment travesty"}
 VERBS_PAST = {1: "loved enjoyed liked adored admired appreciated", -1: "hated disliked despised regretted"}
 NUMBER_WORDS = set("hundred thousand million billion trillion dozen".split())    # never neutral nouns
+# Syllables of the invented character names (kept only where GloVe lacks the name: "missing words stay zero").
+NAME_SYLLABLES = "zor vak mel ith quen dra lys tor bran wyn kess ara thal oriv cael syl vex nim".split()
+CHARACTERS = 40           # invented character names in the pool
 
 
 def vader_lexicon() -> dict:
@@ -179,7 +182,16 @@ def vocabulary() -> dict:
         "roles": neutral(ROLES), "places": neutral(PLACES), "aspects": neutral(ASPECTS),
         "thing_verbs": neutral(THING_VERBS), "person_verbs": neutral(PERSON_VERBS),
         "genres": neutral(GENRES), "first_names": neutral(FIRST_NAMES), "surnames": neutral(SURNAMES),
+        "characters": invented_names(set(tokens)),
+        "glove": frozenset(tokens),
     }
+
+
+def invented_names(glove: set) -> list:
+    """Character names made of two syllables that GloVe does not know (every ``CHARACTERS``-th pair in order)."""
+    names = [a + b for a in NAME_SYLLABLES for b in NAME_SYLLABLES if a != b and a + b not in glove]
+    step = max(len(names) // CHARACTERS, 1)
+    return names[::step][:CHARACTERS]
 
 
 def split_synonyms(adjectives: list, core: set, lexicon: dict, tokens: list, vectors: np.ndarray) -> tuple:

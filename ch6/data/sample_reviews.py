@@ -17,7 +17,8 @@ from .review_words import (FILM, INTENSIFIERS, NEGATED_INTENSIFIERS, RELATIVES, 
 REVIEWS = {"small": 2_500, "full": 25_000}     # reviews per split (train, test) for each size
 UNSUP_REVIEWS = 10        # a handful of unlabelled reviews in train/unsup, rating 0, as in the real set
 LABEL_NOISE = 0.04        # share of reviews whose folder (label) contradicts their text
-SYNONYM_RATE = 0.4        # test split: chance that a training adjective is swapped for a test-only synonym
+SYNONYM_RATE = {"test": 1.0, "train": 0.01}   # chance that an adjective is swapped for its GloVe synonym
+TYPO_RATE = 0.04          # chance that a sentence has one typo (two letters swapped, a token GloVe lacks)
 
 
 def savez_bytes(**arrays) -> bytes:
@@ -46,6 +47,8 @@ PLOT = [
     "The {role} keeps a {thing} that once belonged to a {role}.",
     "Nobody in the {place} knows about the {things} or the {thing}.",
     "{name} is the {role}, and {name} is the {role} who {pverb} the {role}.",
+    "{hero} is a {role} who {tverb} a {thing} in the {place}.",
+    "The {role} {hero} {pverb} a {role} {time}.",
     "Then a {role} arrives with a {thing} and news about the {things}.",
     "Everything changes when the {role} {tverb} a {thing} in the {place}.",
 ]
@@ -72,7 +75,6 @@ PLAIN = [
     "The {aspect} and the {aspect} are {int} {adj}.",
     "{name} gives a {adj} performance as the {role}.",
     "The {film} is a {noun}.",
-    "I {verb} the {aspect}.",
     "The {aspect} left me {feel}.",
     "I was {int} {feel} by the {aspect}.",
     "The {aspect} felt {adj} from start to finish.",
@@ -99,16 +101,24 @@ CONTRAST = [
     "The {aspect} may be {opp}, but the {aspect} is {adj}.",
     "I expected a {opp} {film}, but it was {adj}.",
 ]
+# Verdicts name the opinion with a sentiment word (a closed set of stock phrases such as "Avoid it." or a
+# rating in digits would let a model trained on 200 reviews learn the label without any word meaning).
 VERDICT = {
-    1: ["Overall, a {adj} {film}.", "I would recommend it to anyone who likes a good {genre}.",
-        "Highly recommended.", "I will watch it again.", "I give it {rating} out of 10.", "Go and see it.",
-        "A {noun}, {int} {adj}."],
-    -1: ["Overall, a {adj} {film}.", "I would not recommend it to anyone.", "Avoid it.",
-         "I want my {minutes} minutes back.", "I give it {rating} out of 10.", "Skip this one.",
-         "A {noun}, {int} {adj}."],
+    1: ["Overall, a {adj} {film}.", "A {noun}, {int} {adj}.", "All in all, {int} {adj}.",
+        "In the end the {film} is {int} {adj}."],
+    -1: ["Overall, a {adj} {film}.", "A {noun}, {int} {adj}.", "All in all, {int} {adj}.",
+         "In the end the {film} is {int} {adj}."],
+}
+# Opening verdicts: the opinion stated at the start (so the start, the middle and the end all carry it).
+OPENER = {
+    1: ["What a {adj} {film}.", "This is a {int} {adj} {genre}.", "A {noun} of a {film}.",
+        "A {adj} {film} from start to finish."],
+    -1: ["What a {adj} {film}.", "This is a {int} {adj} {genre}.", "A {noun} of a {film}.",
+         "A {adj} {film} from start to finish."],
 }
 SENTENCES = 19.0          # median sentences per review (log-normal, sigma 0.65, 2 to 120)
-OPENING = (0.8, 0.55, 0.35)   # chance that the 1st, 2nd, 3rd sentence is neutral plot summary
+OPENER_RATE = 0.5         # chance that the first sentence is an opening verdict
+OPENING = (0.2,)          # otherwise: chance that the 1st sentence is neutral plot summary
 NEUTRAL = (0.45, 0.2)     # later sentences: neutral with chance 0.45 - 0.2 * strength of the rating
 AGREE = (0.75, 0.2)       # a plain or negated sentence agrees with the review: chance 0.75 + 0.2 * strength
 KIND_SHARES = (14, 3, 3)  # sentiment sentences: plain : negated : contrast
@@ -119,6 +129,7 @@ RARE_RATE = 0.01          # chance that a neutral noun is a rare one (GloVe rank
 RATINGS = {0: ([1, 2, 3, 4], [0.4, 0.2, 0.2, 0.2]), 1: ([10, 9, 8, 7], [0.4, 0.2, 0.2, 0.2])}
 POOL_SLOTS = {"role": "roles", "place": "places", "aspect": "aspects", "tverb": "thing_verbs",
               "pverb": "person_verbs", "genre": "genres"}
+POOL_SLOTS["hero"] = "characters"
 SIGNED_SLOTS = {"feel": ("feelings", 1), "feel_opp": ("feelings", -1), "noun": ("verdict_nouns", 1),
                 "noun_opp": ("verdict_nouns", -1), "verb": ("verbs_past", 1)}
 FIXED_SLOTS = {"time": TIMES, "film": FILM, "int": INTENSIFIERS, "nint": NEGATED_INTENSIFIERS, "when": WHEN,
@@ -144,14 +155,15 @@ class Writer:
     def __init__(self, rng: np.random.Generator, test: bool):
         vocab = vocabulary()
         self.draw = uniforms(rng).__next__
-        self.test = test
+        self.split = "test" if test else "train"
         self.vocab = vocab
         self.adjectives = {s: zipf_pool(vocab["adjectives"][s]) for s in (1, -1)}
         self.things = zipf_pool(vocab["things"], THING_EXPONENT)
         self.last = None
         self.parts = {name: template_parts(t) for name, t in
                       [("plot", PLOT), ("context", CONTEXT), ("plain", PLAIN), ("negated", NEGATED),
-                       ("contrast", CONTRAST), ("verdict+", VERDICT[1]), ("verdict-", VERDICT[-1])]}
+                       ("contrast", CONTRAST), ("verdict+", VERDICT[1]), ("verdict-", VERDICT[-1]),
+                       ("opener+", OPENER[1]), ("opener-", OPENER[-1])]}
 
     def pick(self, seq):
         """A uniformly chosen element of ``seq``."""
@@ -163,10 +175,10 @@ class Writer:
         return words[min(bisect.bisect(cumulative, self.draw()), len(words) - 1)]
 
     def adjective(self, sign: int) -> str:
-        """A sentiment adjective; in the test split, sometimes one of its test-only GloVe synonyms."""
+        """A sentiment adjective; sometimes one of its GloVe synonyms (often in the test split, rarely in training)."""
         word = self.weighted(self.adjectives[sign])
         synonyms = self.vocab["synonyms"].get(word)
-        if self.test and synonyms and self.draw() < SYNONYM_RATE:
+        if synonyms and self.draw() < SYNONYM_RATE[self.split]:
             word = self.pick(synonyms)
         return word
 
@@ -212,7 +224,23 @@ class Writer:
         parts = self.last = templates[i]
         text = "".join(self.slot(p, e, rating) if k % 2 else p for k, p in enumerate(parts))
         text = AN.sub(r"\1n ", " ".join(text.split()))
+        if self.draw() < TYPO_RATE:
+            text = self.typo(text)
         return text[0].upper() + text[1:]
+
+    def typo(self, text: str) -> str:
+        """``text`` with two inner letters of one longer word swapped, where GloVe lacks the result."""
+        words = text.split(" ")
+        candidates = [i for i, w in enumerate(words) if len(w) >= 6 and w.isalpha() and w.islower()]
+        if not candidates:
+            return text
+        i = self.pick(candidates)
+        word = words[i]
+        j = 1 + int(self.draw() * (len(word) - 3))
+        wrong = word[:j] + word[j + 1] + word[j] + word[j + 2:]
+        if wrong != word and wrong not in self.vocab["glove"]:
+            words[i] = wrong
+        return " ".join(words)
 
     def review(self, sign: int, rating: int) -> str:
         """A whole review by a writer of polarity ``sign`` (+1/-1) who rated the film ``rating``."""
@@ -222,13 +250,15 @@ class Writer:
         sentences = []
         for i in range(n):
             opening = OPENING[i] if i < len(OPENING) else 0.0
-            if i == n - 1 and n >= 3 and self.draw() < VERDICT_RATE:
+            if i == 0 and n >= 3 and self.draw() < OPENER_RATE:
+                kind = "opener+" if sign > 0 else "opener-"
+            elif i == n - 1 and n >= 3 and self.draw() < VERDICT_RATE:
                 kind = "verdict+" if sign > 0 else "verdict-"
             elif self.draw() < max(opening, NEUTRAL[0] - NEUTRAL[1] * strength):
                 kind = "plot" if i < len(OPENING) or self.draw() < 0.7 else "context"
             else:
                 kind = SENTIMENT_KINDS[int(self.draw() * len(SENTIMENT_KINDS))]
-            e = sign if kind in ("contrast", "verdict+", "verdict-") or self.draw() < agree else -sign
+            e = sign if kind in ("contrast", "verdict+", "verdict-", "opener+", "opener-") or self.draw() < agree else -sign
             sentences.append(self.sentence(kind, e, rating))
             if i < n - 1:
                 sentences.append("<br /><br />" if self.draw() < PARAGRAPH_BREAK else " ")
