@@ -21,8 +21,8 @@ import pytest
 
 from ch6 import check as checking
 from ch6 import paths
+from ch6.grader import copies, evaluate, exercises, gradebook, prepare, sandbox, scoring, student
 from ch6.grader import pipeline as grading
-from ch6.grader import sandbox, student
 from grading_fixtures import attacks, build
 
 REAL_DATA = paths.data_root()
@@ -35,7 +35,7 @@ HOST_TMP = Path("/tmp") / f"ch6-grading-escape-{os.getpid()}"
 # ------------------------------------------------------------------------------------------ unit tests
 
 def test_parse_checks_reads_names_criteria_points_and_hidden():
-    checks = grading.parse_checks(build.MODEL_TESTS)
+    checks = exercises.parse_checks(build.MODEL_TESTS)
     assert [c.name for c in checks] == ["parameter count", "one loss per epoch", "standardized mean",
                                         "final loss is finite"]
     assert [c.hidden for c in checks] == [False, True, True, True]
@@ -54,8 +54,8 @@ def test_parse_checks_reads_names_criteria_points_and_hidden():
     "### BEGIN HIDDEN TESTS\ncheck('x', 1, equals=1)",      # unbalanced markers
 ])
 def test_parse_checks_rejects_cells_that_break_the_format(source):
-    with pytest.raises(grading.AuthoringError):
-        grading.parse_checks(source, "nb [ex1-tests]")
+    with pytest.raises(exercises.AuthoringError):
+        exercises.parse_checks(source, "nb [ex1-tests]")
 
 
 def test_judge_is_strict_about_types():
@@ -123,7 +123,7 @@ def test_values_survive_the_wire_and_foreign_lines_are_ignored():
     text = "".join(f"{nonce} {i} v {checking._wire(v)}\n" for i, v in enumerate(values))
     text += f"{nonce} 0 v 999\n{'cd' * 16} 1 v 1\n{nonce} 99 v 1\n{nonce} x v 1\nnoise\n"
     text += f"{nonce} {len(values)} e {checking._wire('NameError: x')}\n{nonce} {len(values) + 1} v [[[\n"
-    found = grading.read_values(text, nonce, len(values) + 2)
+    found = prepare.read_values(text, nonce, len(values) + 2)
     got = [found[i][1] for i in range(len(values))]
     assert got[4] != got[4] and got[:4] + got[5:] == values[:4] + values[5:]
     assert found[len(values)] == ("e", "NameError: x") and found[len(values) + 1][0] == "e"
@@ -133,8 +133,8 @@ def test_values_survive_the_wire_and_foreign_lines_are_ignored():
 @pytest.mark.parametrize("data, reason", [(b"", "empty"), (b"\xff\xfe\x00", "UTF-8"), (b"{not json", "notebook"),
                                           (b"{}", "notebook"), (b'{"cells": 5, "nbformat": 4}', "notebook")])
 def test_read_copy_explains_unreadable_files(data, reason):
-    with pytest.raises(grading.Unreadable, match=reason):
-        grading.read_copy(data)
+    with pytest.raises(copies.Unreadable, match=reason):
+        copies.read_copy(data)
 
 
 def test_prepare_restores_tests_from_the_source_and_keeps_answers_out():
@@ -143,7 +143,7 @@ def test_prepare_restores_tests_from_the_source_and_keeps_answers_out():
                                                                    "ex2-tests": None})
     copy.cells[5], copy.cells[8] = copy.cells[8], copy.cells[5]          # the student swapped the exercises
     copy.cells.insert(2, nbformat.v4.new_code_cell("epochs = 99", metadata={"tags": ["injected-parameters"]}))
-    prepared = grading.prepare(copy, grading.exercises(source), {"data": "/d", "epochs": 1})
+    prepared = prepare.prepare(copy, exercises.exercises(source), {"data": "/d", "epochs": 1})
     cells = prepared.notebook.cells
     text = "\n".join(c.source for c in cells)
     tags = [c.metadata.get("tags", []) for c in cells]
@@ -153,7 +153,9 @@ def test_prepare_restores_tests_from_the_source_and_keeps_answers_out():
     assert not any(re.search(r"(?<![.\w])check\(", c.source) for c in cells if "cell" in c.metadata.get("ch6", {}))
     assert prepared.extract_at[0] < prepared.extract_at[1]                # the source's order wins
     first, second = (cells[at].source for at in prepared.extract_at)
-    assert "vocab[:2]" in first and "count_params" in second
+    assert "['counts', 'vocab']" in first and "['epochs', 'history', 'model', 'xs']" in second
+    for expr in (c.expr for ex in exercises.exercises(source) for c in ex.checks if not c.expr.isidentifier()):
+        assert not expr.isidentifier() and expr not in text               # no check text enters the sandbox
     assert "'apple': 3" not in text and '"apple": 3' not in text and "1000000.0" not in text
 
 
@@ -182,10 +184,10 @@ def test_read_submission_never_follows_links_or_blocks(tmp_path):
     (tmp_path / "real.ipynb").write_text("{}")
     (tmp_path / "link.ipynb").symlink_to(tmp_path / "real.ipynb")
     os.mkfifo(tmp_path / "fifo.ipynb")
-    assert grading.read_submission(tmp_path / "real.ipynb") == (b"{}", None)
-    assert grading.read_submission(tmp_path / "link.ipynb") == (None, "is a symbolic link")
-    assert grading.read_submission(tmp_path / "fifo.ipynb") == (None, "is not a regular file")
-    assert grading.read_submission(tmp_path / "none.ipynb") == (None, "not submitted")
+    assert copies.read_submission(tmp_path / "real.ipynb") == (b"{}", None)
+    assert copies.read_submission(tmp_path / "link.ipynb") == (None, "is a symbolic link")
+    assert copies.read_submission(tmp_path / "fifo.ipynb") == (None, "is not a regular file")
+    assert copies.read_submission(tmp_path / "none.ipynb") == (None, "not submitted")
 
 
 def test_an_interrupted_write_leaves_the_old_file(tmp_path, monkeypatch):
@@ -193,7 +195,7 @@ def test_an_interrupted_write_leaves_the_old_file(tmp_path, monkeypatch):
     target.write_text("old\n")
     monkeypatch.setattr(os, "replace", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
     with pytest.raises(OSError):
-        grading._write_atomic(target, "new\n" * 1000)
+        gradebook.write_atomic(target, "new\n" * 1000)
     assert target.read_text() == "old\n" and os.listdir(tmp_path) == ["grades.csv"]
 
 
@@ -281,7 +283,7 @@ def read_rows(path: Path) -> dict:
     """{student: [(score, status) per exercise]} from grades.csv (checks the header too)."""
     with open(path, newline="") as f:
         reader = csv.reader(f)
-        assert next(reader) == grading.GRADES_HEADER
+        assert next(reader) == gradebook.GRADES_HEADER
         rows = {}
         for student_id, _, _, score, _, status in reader:
             rows.setdefault(student_id, []).append((float(score), status))
