@@ -1,5 +1,6 @@
 """The grader: checks and criteria, student versions, and grading real and adversarial copies in the sandbox."""
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -21,7 +22,7 @@ import pytest
 
 from ch6 import check as checking
 from ch6 import paths
-from ch6.grader import copies, evaluate, exercises, gradebook, prepare, sandbox, scoring, student
+from ch6.grader import cgroups, copies, evaluate, exercises, gradebook, prepare, sandbox, scoring, student
 from ch6.grader import pipeline as grading
 from grading_fixtures import attacks, build
 
@@ -364,6 +365,10 @@ EXPECTED_PLAIN = {
     "tamper": [(0, "ok"), (0, "ok")],                   # fakes, patched helpers and builtins, forged output and
                                                         # files, an edited and a deleted test cell
     "snoop": [(3, "ok"), (3, "ok")],                    # nbformat v3; right answers only if every attempt failed
+    "surrogate": [(3, "error"), (3, "ok")],             # finding 1: lone surrogates in an error and a property
+    "huge": [(3, "ok"), (2, "ok")],                     # finding 6: an answer of 10**400
+    "hardlink": [(0, "unreadable")] * 2,                # finding 7: a hard link to the instructor's notebook
+    "hijack": [(0, "ok"), (0, "ok")],                   # finding 5: replaces the grader's extraction function
 }
 
 
@@ -383,10 +388,13 @@ def plain_batch(workspace, host_server):
                "killparent": {"ex2": attacks.KILL_PARENT}, "killall": {"ex1": attacks.KILL_ALL},
                "oom": {"ex2": attacks.MEMORY_CREEP},
                "resources": {"ex1": attacks.HUGE_OUTPUT_AND_DISK, "ex2": attacks.PROCESS_FLOOD},
-               "snoop": {"ex1": snoop}}
+               "snoop": {"ex1": snoop}, "surrogate": {"ex1": attacks.SURROGATE}, "huge": {"ex2": attacks.HUGE_INT},
+               "hijack": {"ex1": attacks.HIJACK}}
     for who, answer in answers.items():
         (subs / who).mkdir(parents=True)
         build.write(build.copy_with(source, build.correct("6-9-2", **answer)), subs / who / PLAIN_NB)
+    (subs / "hardlink").mkdir()
+    os.link(workspace / "src_plain" / PLAIN_NB, subs / "hardlink" / PLAIN_NB)
     (subs / "tamper").mkdir()
     tamper = build.copy_with(source, {"ex1": attacks.TAMPER_VOCAB, "ex2": attacks.TAMPER_SQUARES},
                              tests={"ex1-tests": attacks.EDITED_TESTS, "ex2-tests": None})
@@ -476,3 +484,120 @@ def test_the_real_6_1_1_solution_gets_full_marks_and_its_student_version_none(tm
                if who == "solution")
     assert all(ex["score"] == 0 and ex["status"] == "unanswered" for (who, _), ex in rows.items() if who == "blank")
     assert sandbox_processes({r["uid"] for r in report["results"] if r.get("uid")}) == []
+
+
+# ------------------------------------------------------------------------------------------ the nine findings
+# Each test below failed on the grader before it was split into rooms (commit 69b3759) and passes now.
+
+def unescaped(text: str) -> str:
+    """Feedback text without Markdown escapes, so that escaped code is still found."""
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def test_finding_1_lone_surrogates_never_stop_the_batch(plain_batch, workspace):
+    assert plain_batch["rows"]["surrogate"] == EXPECTED_PLAIN["surrogate"]
+    page = (workspace / "out_plain" / "feedback" / "surrogate.md").read_text(encoding="utf-8")
+    assert "cell 6 raised" in page and "<b>cell</b>" not in page
+    assert not any(line.startswith("**總分 (Total): 9") for line in page.splitlines())
+
+
+def test_finding_2_a_non_utf8_folder_name_is_graded_under_a_readable_id(workspace, tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    os.mkdir(os.fsencode(subs) + b"/\xa4\xa4\xa4\xe5")                     # "中文" in Big5, as unzip leaves it
+    (subs / "ann").mkdir()
+    report = grading.grade_all(subs, tmp_path / "out", jobs=1, profile=str(workspace / "ci.yaml"),
+                               source=workspace / "src_plain", limits=PLAIN_LIMITS, progress=False)
+    rows = read_rows(tmp_path / "out" / "grades.csv")
+    assert rows and sorted(rows) == ["ann", "中文"] and rows["中文"] == [(0, "missing")] * 2
+    assert (tmp_path / "out" / "feedback" / "中文.md").is_file() and len(report["results"]) == 2
+
+
+def test_finding_3_a_folder_named_like_the_notebook_is_that_copys_status(workspace, tmp_path):
+    (tmp_path / "subs" / "ann" / PLAIN_NB).mkdir(parents=True)
+    grading.grade_all(tmp_path / "subs", tmp_path / "out", jobs=1, profile=str(workspace / "ci.yaml"),
+                      source=workspace / "src_plain", limits=PLAIN_LIMITS, progress=False)
+    assert read_rows(tmp_path / "out" / "grades.csv") == {"ann": [(0, "unreadable")] * 2}
+    assert "is a folder" in (tmp_path / "out" / "feedback" / "ann.md").read_text()
+
+
+def test_finding_4_each_copy_gets_its_own_cpu_share_and_a_busy_timeout_is_retried(monkeypatch, workspace):
+    if "cpu" not in cgroups.places():
+        pytest.skip("no cpu cgroup controller this process may use (not root, or none delegated)")
+    made, seen = [], set()
+    monkeypatch.setattr(cgroups, "make", lambda limits, make=cgroups.make: made.extend(make(limits)) or list(made))
+
+    def watch():                                        # which of the copy's groups hold its processes
+        while not seen:
+            for group in made:
+                if cgroups.pids(group) and (group / "cpu.shares").exists():
+                    seen.add((group / "cpu.shares").read_text().strip())
+            time.sleep(0.1)
+
+    threading.Thread(target=watch, daemon=True).start()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import time\ntime.sleep(3)")])
+    sandbox.run(nb, [], sandbox.Limits(cell_timeout=60, wall=120), [])
+    assert seen == {"1024"}                             # its own cpu group, however many processes it forks
+    monkeypatch.undo()
+    calls = []
+    busy = sandbox.Outcome([{"kind": "stuck", "index": 1}], "timeout", "bubblewrap", 1.0, "")
+    monkeypatch.setattr(sandbox, "run", lambda *a: calls.append(a) or busy)
+    monkeypatch.setattr(os, "getloadavg", lambda: (64.0, 64.0, 64.0))
+    source = nbformat.read(workspace / "src_plain" / PLAIN_NB, as_version=4)
+    job = {"student": "s", "notebook": PLAIN_NB, "key": "k", "problem": None, "parameters": {"data": "sample"},
+           "data": nbformat.writes(source).encode(), "exercises": exercises.exercises(source),
+           "limits": dataclasses.asdict(PLAIN_LIMITS)}
+    result = scoring.grade_copy(job)
+    assert len(calls) == 2 and result["retried"] and result["busy"]       # retried once; not cached
+
+
+def test_finding_5_no_hidden_test_text_enters_the_sandbox_or_reaches_feedback(plain_batch, workspace):
+    assert plain_batch["rows"]["hijack"] == EXPECTED_PLAIN["hijack"]
+    hidden = [c.expr for ex in exercises.exercises(build.plain_notebook()) for c in ex.checks if c.hidden]
+    assert hidden
+    for page in (workspace / "out_plain" / "feedback").iterdir():
+        text = unescaped(page.read_text())
+        assert not [expr for expr in hidden if not expr.isidentifier() and expr in text], page.name
+        assert "'apple', 'banana'" not in text and '"apple": 3' not in text
+
+
+def test_finding_6_a_huge_number_is_judged_not_a_grader_error():
+    assert checking.judge(10 ** 400, between=(0, 1)) == (False, "expected a number in [0, 1]")
+    assert not checking.judge(10 ** 400, close=0.5, tol=0.1)[0] and checking.judge(3, between=(0, 1e308))[0]
+    assert not checking.judge([10 ** 400], close=[1.0])[0]
+
+
+def test_finding_7_a_hard_link_to_the_source_is_refused(plain_batch, workspace):
+    assert plain_batch["rows"]["hardlink"] == [(0, "unreadable")] * 2
+    assert "hard link" in (workspace / "out_plain" / "feedback" / "hardlink.md").read_text()
+
+
+def test_finding_8_names_are_sanitized_and_every_entry_is_accounted_for(workspace, tmp_path):
+    subs = tmp_path / "subs"
+    names = ["=HYPERLINK(\"http://x\")", "<b>bob</b>\n**總分 (Total): 99 / 99**", "+cmd", "ann"]
+    for name in names:
+        (subs / name).mkdir(parents=True)
+    (subs / ".hidden").mkdir()
+    (subs / "linked").symlink_to(subs / "ann")
+    (subs / "stray.txt").write_text("hi")
+    report = grading.grade_all(subs, tmp_path / "out", jobs=1, profile=str(workspace / "ci.yaml"),
+                               source=workspace / "src_plain", limits=PLAIN_LIMITS, progress=False)
+    cells = [row[0] for row in csv.reader(io.StringIO((tmp_path / "out" / "grades.csv").read_text()))][1:]
+    assert cells and not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
+    pages = [p.read_text() for p in (tmp_path / "out" / "feedback").iterdir()]
+    assert len(pages) == 4 and not any("<b>" in page for page in pages)
+    assert sum(line.startswith("**總分 (Total):") for page in pages for line in page.splitlines()) == 4
+    assert sorted(entry for entry, _ in report["skipped"]) == [".hidden", "linked", "stray.txt"]
+    assert all(f"{entry!r}" in gradebook.summary(report) for entry in (".hidden", "linked", "stray.txt"))
+
+
+def test_finding_9_the_copy_cannot_make_user_namespaces_or_see_host_paths():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import ctypes, subprocess\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        "print(libc.unshare(0x10000000), ctypes.get_errno())\n"
+        "print(subprocess.run(['unshare', '-U', '-r', 'true'], capture_output=True).returncode)\n"
+        "print(open('/proc/1/cmdline', 'rb').read().replace(bytes(1), b' ').decode())")])
+    outcome = sandbox.run(nb, [0], sandbox.Limits(cell_timeout=60, wall=120), [])
+    first, command, cmdline = outcome.events[0]["stdout"].splitlines()[:3]
+    assert first.split() == ["-1", "1"] and command != "0"              # EPERM; unshare(1) fails too
+    assert str(paths.REPO) not in cmdline and sys.prefix not in cmdline

@@ -48,15 +48,18 @@ def read_submission(path: Path):
         return None, "not submitted"
     except OSError as err:
         return None, "is a symbolic link" if os.path.islink(path) else f"cannot be opened ({err.strerror})"
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
+    try:
+        info = os.fstat(fd)                             # before fdopen: that raises on a folder
         if stat.S_ISDIR(info.st_mode):
             return None, "is a folder, not a notebook file"
         if not stat.S_ISREG(info.st_mode):
             return None, "is not a regular file"
         if info.st_nlink != 1:
             return None, "is a hard link to another file (re-upload the notebook itself)"
-        data = f.read(MAX_COPY_BYTES + 1)
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read(MAX_COPY_BYTES + 1)
+    finally:
+        os.close(fd)
     if len(data) > MAX_COPY_BYTES:
         return None, f"is larger than {MAX_COPY_BYTES >> 20} MiB"
     return data, None
