@@ -365,7 +365,7 @@ EXPECTED_PLAIN = {
     "tamper": [(0, "ok"), (0, "ok")],                   # fakes, patched helpers and builtins, forged output and
                                                         # files, an edited and a deleted test cell
     "snoop": [(3, "ok"), (3, "ok")],                    # nbformat v3; right answers only if every attempt failed
-    "surrogate": [(3, "error"), (3, "ok")],             # finding 1: lone surrogates in an error and a property
+    "surrogate": [(1, "ok"), (3, "ok")],                # finding 1: what the checks read raises lone surrogates
     "huge": [(3, "ok"), (2, "ok")],                     # finding 6: an answer of 10**400
     "hardlink": [(0, "unreadable")] * 2,                # finding 7: a hard link to the instructor's notebook
     "hijack": [(0, "ok"), (0, "ok")],                   # finding 5: replaces the grader's extraction function
@@ -497,7 +497,7 @@ def unescaped(text: str) -> str:
 def test_finding_1_lone_surrogates_never_stop_the_batch(plain_batch, workspace):
     assert plain_batch["rows"]["surrogate"] == EXPECTED_PLAIN["surrogate"]
     page = (workspace / "out_plain" / "feedback" / "surrogate.md").read_text(encoding="utf-8")
-    assert "cell 6 raised" in page and "<b>cell</b>" not in page
+    assert "<b>len</b>" not in page and "\ud800" not in page
     assert not any(line.startswith("**總分 (Total): 9") for line in page.splitlines())
 
 
@@ -553,8 +553,11 @@ def test_finding_4_each_copy_gets_its_own_cpu_share_and_a_busy_timeout_is_retrie
 
 def test_finding_5_no_hidden_test_text_enters_the_sandbox_or_reaches_feedback(plain_batch, workspace):
     assert plain_batch["rows"]["hijack"] == EXPECTED_PLAIN["hijack"]
-    hidden = [c.expr for ex in exercises.exercises(build.plain_notebook()) for c in ex.checks if c.hidden]
-    assert hidden
+    source = build.plain_notebook()
+    hidden = [c.expr for ex in grading.exercises(source) for c in ex.checks if c.hidden]
+    prepared = grading.prepare(build.copy_with(source, {"ex1": attacks.HIJACK}), grading.exercises(source), {})
+    sent = json.dumps(prepared.notebook, ensure_ascii=False)
+    assert hidden and not [expr for expr in hidden if not expr.isidentifier() and expr in sent]
     for page in (workspace / "out_plain" / "feedback").iterdir():
         text = unescaped(page.read_text())
         assert not [expr for expr in hidden if not expr.isidentifier() and expr in text], page.name

@@ -13,9 +13,10 @@ from .. import params, paths
 from . import jobs as batch
 from . import sandbox
 from .copies import students, stray_files
-from .exercises import AuthoringError, sources  # noqa: F401 - part of this module's interface
+from .exercises import AuthoringError, exercises, sources  # noqa: F401 - part of this module's interface
 from .gradebook import write_atomic, write_gradebook
 from .jobs import environment_key, limits_from, make_jobs, reference_job, run_jobs
+from .prepare import prepare  # noqa: F401 - part of this module's interface
 
 
 def profile_values(profile: str, notebook: Path) -> dict:

@@ -131,11 +131,11 @@ def snoop(**where) -> str:
 # The findings of a hostile review (one test each in test_grading.py)
 SURROGATE = VOCAB + '''
 class Odd:
-    @property
-    def size(self):
-        raise ValueError("\\ud800 \\udfff")
-odd = Odd()
-raise ValueError("\\ud800 <b>cell</b>\\n**總分 (Total): 9 / 9**")'''
+    def __len__(self):
+        raise ValueError("\\ud800 <b>len</b>\\n**總分 (Total): 9 / 9**")
+    def __getitem__(self, index):
+        raise ValueError("\\udfff")
+vocab = Odd()'''
 HUGE_INT = SQUARES.replace("total = int(np.sum(squares))", "total = 10 ** 400")
 HIJACK = '''
 import json, sys
