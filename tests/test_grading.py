@@ -173,7 +173,7 @@ def test_student_version_has_stubs_visible_tests_only_and_no_outputs(tmp_path):
     assert "epochs = 99" not in text
     assert text.count(student.STUB) == 2 and 'check("vocabulary size"' in text
     tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
-    assert all(c.metadata["editable"] is False and c.metadata["deletable"] is False for c in tests)
+    assert len(tests) == 2 and all(c.metadata["editable"] is False and c.metadata["deletable"] is False for c in tests)
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in nb.cells if c.cell_type == "code")
     first = (tmp_path / "student.zip").read_bytes()
     student.write_all(tmp_path / "src", tmp_path / "student")
@@ -480,9 +480,12 @@ def test_the_real_6_1_1_solution_gets_full_marks_and_its_student_version_none(tm
         build.write(nb, tmp_path / "subs" / who / name)
     report = grading.grade_all(tmp_path / "subs", tmp_path / "out", jobs=2, source=tmp_path / "src", progress=False)
     rows = {(r["student"], ex["name"]): ex for r in report["results"] for ex in r["exercises"]}
-    assert all(ex["score"] == ex["max_score"] and ex["status"] == "ok" for (who, _), ex in rows.items()
-               if who == "solution")
-    assert all(ex["score"] == 0 and ex["status"] == "unanswered" for (who, _), ex in rows.items() if who == "blank")
+    solution = [ex for (who, _), ex in rows.items() if who == "solution"]
+    blank = [ex for (who, _), ex in rows.items() if who == "blank"]
+    assert len(solution) == len(blank) == 3                              # the rows exist before all() reads them
+    assert all(ex["score"] == ex["max_score"] and ex["status"] == "ok" for ex in solution), solution
+    assert all(ex["score"] == 0 and ex["status"] == "unanswered" for ex in blank), blank
+    assert "6-1-1_one_hot_encoding.ipynb" in report["limits"] and "reference run" in report["limits"][name]
     assert sandbox_processes({r["uid"] for r in report["results"] if r.get("uid")}) == []
 
 
@@ -604,3 +607,35 @@ def test_finding_9_the_copy_cannot_make_user_namespaces_or_see_host_paths():
     first, command, cmdline = outcome.events[0]["stdout"].splitlines()[:3]
     assert first.split() == ["-1", "1"] and command != "0"              # EPERM; unshare(1) fails too
     assert str(paths.REPO) not in cmdline and sys.prefix not in cmdline
+
+
+# ------------------------------------------------------------------------------------------ the student edition
+
+def test_the_student_edition_and_its_site_hold_no_solution_or_hidden_test_line(tmp_path):
+    from ch6.grader import release
+    from ch6.site import build as site
+
+    files = release.write_release(tmp_path / "release")
+    names = {str(p.relative_to(tmp_path / "release")) for p in files}
+    sources = sorted(paths.NOTEBOOKS.glob("*.ipynb"))
+    assert sources and {f"notebooks/{p.name}" for p in sources} <= names
+    assert {"README.md", "docs/STUDENT_SETUP.md", "requirements.txt", "pyproject.toml", "ch6/check.py",
+            "ch6/data/sample.py", "params/ci.yaml"} <= names
+    assert not any(n.startswith(("ch6/grader", "ch6/site", "ch6/bench")) for n in names)
+    secrets = [line for p in sources for line in student.secret_lines(nbformat.read(p, as_version=4))]
+    assert len(secrets) > 50                                            # the scan has lines to look for
+    assert release.leaks(tmp_path / "release") == []
+    with zipfile.ZipFile(tmp_path / "release.zip") as zf:
+        assert sorted(zf.namelist()) == sorted(f"release/{n}" for n in names)
+    first = nbformat.read(tmp_path / "release" / "notebooks" / sources[0].name, as_version=4)
+    assert any(c.get("outputs") for c in first.cells if c.cell_type == "code")       # the lecture's outputs kept
+    exercise = [c for c in first.cells if c.metadata.get("nbgrader")]
+    assert exercise and not any(c.get("outputs") for c in exercise)
+    site.build(tmp_path / "site", site.student_notebooks(paths.NOTEBOOKS, tmp_path / "student"))
+    from bs4 import BeautifulSoup
+    pages = [BeautifulSoup(p.read_text(encoding="utf-8"), "html.parser").get_text()
+             for p in (tmp_path / "site").rglob("*.html")]
+    assert len(pages) == len(sources) + 1 and release.leaks(None, texts=pages) == []
+    instructor = [BeautifulSoup(site.render_page(site.page_info(sources[0]), None, None, site.exporter()),
+                                "html.parser").get_text()]
+    assert release.leaks(None, texts=instructor)                         # the scan finds what it looks for
