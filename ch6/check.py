@@ -143,7 +143,8 @@ def _kernel_side(builtins_dict):
 
     def foreign(kind):
         """Is ``kind`` a Keras, TensorFlow or JAX type (a model, layer, history, tensor or variable)?"""
-        return builtins_dict["any"](STR.startswith(module(k), ("keras", "tensorflow", "tf_keras", "jax")) for k in mro(kind))
+        prefixes = ("keras", "tensorflow", "tf_keras", "jax")
+        return builtins_dict["any"](STR.startswith(module(k), prefixes) for k in mro(kind))
 
     def encode(value, depth=0):
         """A named answer as tagged plain data: {"t"|"s"|"d"|"a"|"k": ...} for tuples, sets, dicts, arrays, Keras."""

@@ -639,3 +639,41 @@ def test_the_student_edition_and_its_site_hold_no_solution_or_hidden_test_line(t
     instructor = [BeautifulSoup(site.render_page(site.page_info(sources[0]), None, None, site.exporter()),
                                 "html.parser").get_text()]
     assert release.leaks(None, texts=instructor)                         # the scan finds what it looks for
+
+
+UNPRIVILEGED = '''
+import json, os, sys
+if sys.argv[1:] == ["simulate"]:
+    os.geteuid = lambda: 1000                   # the code paths of a normal user, where none can run Python
+import nbformat
+from ch6.grader import sandbox
+nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+    "import ctypes, os\\nlibc = ctypes.CDLL(None, use_errno=True)\\n"
+    "print(os.getuid(), libc.unshare(0x10000000), ctypes.get_errno())")])
+outcome = sandbox.run(nb, [0], sandbox.Limits(cell_timeout=60, wall=120), [])
+print(json.dumps({"ended": outcome.ended, "isolation": outcome.isolation, "measures": sandbox.measures(),
+                  "stdout": outcome.events[0].get("stdout") if outcome.events else None, "log": outcome.log}))
+'''
+
+
+def test_the_sandbox_works_as_an_unprivileged_user_and_says_what_is_weaker():
+    """As uid 65534 where it can run this Python; else (an interpreter under /root, say) as root on the code paths
+    of a normal user (no own uid, no cgroups, bwrap --unshare-user --disable-userns)."""
+    env = {"PATH": os.environ["PATH"], "HOME": "/tmp", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    real = os.geteuid() != 0 or _reachable_by_others(Path(sys.executable).resolve())
+    args = {"user": 65534, "group": 65534, "extra_groups": []} if real and os.geteuid() == 0 else {}
+    run = subprocess.run([sys.executable, "-c", UNPRIVILEGED] + ([] if real or os.geteuid() != 0 else ["simulate"]),
+                         capture_output=True, text=True, cwd="/", timeout=300, env=env, **args)
+    assert run.returncode == 0, run.stderr[-2000:]
+    found = json.loads(run.stdout.splitlines()[-1])
+    print("\n".join([f"as a normal user ({'uid 65534' if real else 'simulated'}):"] + found["measures"]))
+    assert found["ended"] == "done", found["log"]
+    uid, result, errno = found["stdout"].split()
+    assert (result, errno) == ("-1", "1")                                  # still no new user namespace
+    weaker = " ".join(found["measures"])
+    assert "cgroup limits: not available" in weaker and "RLIMIT_NPROC is shared" in weaker
+
+
+def _reachable_by_others(path: Path) -> bool:
+    """Can a user other than the owner reach ``path`` (every parent folder searchable by others)?"""
+    return all(os.stat(parent).st_mode & 0o001 for parent in path.parents)

@@ -225,7 +225,7 @@ def machine() -> dict:
     return info
 
 
-PARTS = ("data", "ci", "sample", "estimate")
+PARTS = ("data", "ci", "sample", "estimate", "grading")
 
 
 def fixed_costs(report: dict) -> dict:
@@ -339,6 +339,9 @@ def main(argv=None) -> int:
             print(f"  {args.jobs} GRU(32) trainings at once: each step {conc['slowdown']:.2f}x slower "
                   f"({1000 * conc['alone_s_per_step']:.1f} ms alone); all eleven with JOBS={args.jobs}, longest first: "
                   f"{est['wall_with_jobs_s'] / 60:.1f} min (estimate)")
+    if "grading" in parts:
+        from . import grading
+        grading.report(report.setdefault("grading", grading.run(args.jobs)))
     RESULTS.mkdir(exist_ok=True)
     name = "results.json" if parts == list(PARTS) else f"results-{'-'.join(parts)}.json"
     out = Path(args.out) if args.out else RESULTS / name

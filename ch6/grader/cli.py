@@ -23,7 +23,8 @@ def main(argv=None) -> int:
     parser.add_argument("--source", type=Path, default=paths.NOTEBOOKS, help="the source notebooks")
     parser.add_argument("--cell-timeout", type=int, help="seconds per cell (default: from the reference run)")
     parser.add_argument("--wall", type=int, help="seconds per copy (default: from the reference run)")
-    parser.add_argument("--memory", type=float, default=sandbox.Limits.memory / (1 << 30), help="GiB of data per process")
+    parser.add_argument("--memory", type=float, default=sandbox.Limits.memory / (1 << 30),
+                        help="GiB of data per process")
     args = parser.parse_args(argv)
     if not args.submissions.is_dir():
         parser.error(f"{args.submissions} is not a folder")

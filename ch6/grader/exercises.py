@@ -104,8 +104,8 @@ def _parse_check(call: ast.Call, hidden: bool, where: str) -> Check:
     try:
         tree = evaluate.parse(expr)
     except evaluate.NotSupported as err:
-        raise AuthoringError(f"{where}: {err}; a check reads plain values only "
-                             "(names, indexing, .shape, .tolist(), .count_params(), int(), len(), arithmetic)") from None
+        raise AuthoringError(f"{where}: {err}; a check reads plain values only (names, indexing, .shape, "
+                             ".tolist(), .count_params(), int(), len(), arithmetic)") from None
     return Check(call.args[0].value, expr, points, keywords, hidden, tuple(sorted(evaluate.names(tree))))
 
 

@@ -36,10 +36,10 @@ def profile_values(profile: str, notebook: Path) -> dict:
 
 
 def grade_all(submissions, out, *, jobs: int = 1, scheduler=None, force: bool = False, profile: str = "ci",
-              source=None, limits: sandbox.Limits | None = None, progress: bool = True) -> dict:
+              source=None, limits=None, progress: bool = True) -> dict:
     """Grade every student folder under ``submissions``; write grades.csv and feedback/ under ``out``.
 
-    ``limits`` None: each notebook's limits come from a reference run of its solution (``jobs.limits_from``).
+    ``limits``: one Limits, {notebook: Limits}, or None: from a reference run of each solution (``jobs.limits_from``).
     """
     from tqdm import tqdm
 
@@ -82,6 +82,8 @@ def grade_all(submissions, out, *, jobs: int = 1, scheduler=None, force: bool = 
 
 def _limits(source_map: dict, parameters: dict, limits, cache: Path, workers: int, force: bool):
     """({notebook: Limits}, {notebook: reference result}): given limits, or derived from reference runs."""
+    if isinstance(limits, dict):
+        return {name: limits.get(name, sandbox.Limits()) for name in source_map}, {}
     if limits is not None:
         return {name: limits for name in source_map}, {}
     environment = environment_key(source_map, parameters)

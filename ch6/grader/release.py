@@ -38,7 +38,8 @@ def write_release(out: Path, source: Path = paths.NOTEBOOKS, repo: Path = paths.
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "notebooks").mkdir(parents=True)
     for path in sorted(Path(source).glob("*.ipynb")):
-        nbformat.write(student_edition(nbformat.read(path, as_version=4), path.name), str(tmp / "notebooks" / path.name))
+        edition = student_edition(nbformat.read(path, as_version=4), path.name)
+        nbformat.write(edition, str(tmp / "notebooks" / path.name))
     shutil.copytree(repo / "ch6", tmp / "ch6", ignore=lambda folder, names: [n for n in names if n in LEFT_OUT
                                                                                or n.endswith(".pyc")])
     shutil.copytree(repo / "params", tmp / "params")

@@ -156,8 +156,11 @@ def measures() -> list:
         found.append("writable: only a size-limited tmpfs (/tmp, HOME); the data folder is mounted read-only")
     else:
         found.append("writable: a fresh temp folder (per-file size limit only); no namespaces, network open")
-    found.append("own uid per copy (RLIMIT_NPROC counts)" if _own_uids(isolation())
-                 else "runs under the grader's uid (RLIMIT_NPROC is shared; kill(-1) would reach the grader)")
+    if _own_uids(isolation()):
+        found.append("own uid per copy (RLIMIT_NPROC counts)")
+    else:
+        found.append("runs under the grader's uid (RLIMIT_NPROC is shared with the grader's processes"
+                     + ("; kill(-1) would reach the grader)" if isolation() == "fallback" else ")"))
     groups = cgroups.places()
     found.append(f"cgroup limits: {', '.join(sorted(groups))}" if groups else "cgroup limits: not available "
                  "(no memory cap beyond rlimits, no pids cap beyond RLIMIT_NPROC, no fair CPU share)")
