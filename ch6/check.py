@@ -184,7 +184,7 @@ def _kernel_side(builtins_dict):
         if "Layer" in names:
             info = {"kind": "model" if "Model" in names else "layer", "class": name(kind),
                     "count_params": attempt(lambda: plain(value.count_params())),
-                    "config": {k: c for k, c in (attempt(lambda: plain_items(value.get_config())) or {}).items()},
+                    "config": {} if "Model" in names else attempt(lambda: plain_items(value.get_config()), {}),
                     "output_shape": attempt(lambda: plain(value.output_shape))
                     or attempt(lambda: plain(builtins_dict["tuple"](value.output.shape)))}
             if info["kind"] == "model" and depth < 4:

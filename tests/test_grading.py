@@ -71,6 +71,46 @@ def test_judge_is_strict_about_types():
     assert checking.judge("s", isa="str")[0] and not checking.judge(True, isa="int")[0]
 
 
+def extracted_values(**values) -> dict:
+    """Values as the host sees them after the wire: encoded in the kernel's way, decoded, hydrated."""
+    nonce = "ab" * 16
+    text = "".join(f"{nonce} {i} v {checking._wire(checking.encode(v))}\n" for i, v in enumerate(values.values()))
+    return scoring.extracted(text, nonce, list(values))
+
+
+def test_checks_are_evaluated_on_the_host_over_plain_data():
+    import keras
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2), keras.layers.Dropout(0.25)])
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    env = extracted_values(x=np.arange(6).reshape(2, 3), words={"ab c", "de"}, t=(1, 2), model=model, n=np.int64(7),
+                           h={"loss": [0.5, 0.25]})
+    cases = {"x": [[0, 1, 2], [3, 4, 5]], "list(x.shape)": [2, 3], "x[1].tolist()": [3, 4, 5], "int(x[1, 2])": 5,
+             "model.count_params()": 8, "int(model.layers[0].count_params())": 8, "len(model.layers)": 2,
+             "float(model.layers[1].rate)": 0.25, "list(model.output_shape)": [None, 2],
+             "round(float(model.optimizer.learning_rate), 6)": 0.01, "sorted(words)": ["ab c", "de"],
+             "type(words).__name__": "set", "type(t).__name__": "tuple", "n * 2 + 1 > 14": True,
+             "[int(v) for v in x.sum(axis=1)]": [3, 12], "sorted(w for w in words if w.count(' ') == 1)": ["ab c"],
+             "float(h['loss'][-1])": 0.25, "bool(len(h['loss']) == 2)": True, "list(t)": [1, 2],
+             "int(np.prod(model.trainable_weights[0].shape))": 6}
+    for expr, expected in cases.items():
+        assert checking.to_plain(evaluate.evaluate(expr, env)) == expected, expr
+
+
+@pytest.mark.parametrize("expr", ["__import__('os')", "x.__class__", "open('/etc/passwd')", "eval('1')",
+                                  "(lambda: 1)()", "model.fit(x)", "x.tofile('/tmp/x')", "[y := 1]",
+                                  "getattr(x, 'shape')"])
+def test_the_host_evaluator_refuses_what_it_does_not_offer(expr):
+    with pytest.raises(evaluate.NotSupported):
+        evaluate.parse(expr)
+
+
+@pytest.mark.parametrize("expr", ["10 ** 10 ** 10", "[0] * 10 ** 12", "'a' * 10 ** 9", "list(range(10 ** 12))",
+                                  "missing + 1", "x[99]", "1 / 0"])
+def test_the_host_evaluator_fails_safely_with_its_own_message(expr):
+    with pytest.raises(evaluate.EvalError):
+        evaluate.evaluate(expr, {"x": [1]})
+
+
 class AlwaysEqual:
     def __eq__(self, other):
         return True
@@ -677,3 +717,29 @@ def test_the_sandbox_works_as_an_unprivileged_user_and_says_what_is_weaker():
 def _reachable_by_others(path: Path) -> bool:
     """Can a user other than the owner reach ``path`` (every parent folder searchable by others)?"""
     return all(os.stat(parent).st_mode & 0o001 for parent in path.parents)
+
+
+def test_the_cache_key_covers_grader_sources_profile_data_and_packages(tmp_path, monkeypatch):
+    from ch6.grader import jobs
+    (tmp_path / "data" / "sample").mkdir(parents=True)
+    (tmp_path / "data" / "sample" / "MANIFEST.json").write_text("{}")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    source = tmp_path / "nb.ipynb"
+    source.write_text("one")
+    source_map, parameters = {"nb.ipynb": (source, [])}, {"nb.ipynb": {"epochs": 1}}
+
+    def key():
+        return jobs.copy_key(jobs.environment_key(source_map, parameters), "nb.ipynb", b"copy", None, {})
+
+    keys = [key()]
+    source.write_text("two")
+    keys.append(key())
+    parameters["nb.ipynb"]["epochs"] = 2
+    keys.append(key())
+    (tmp_path / "data" / "sample" / "MANIFEST.json").write_text('{"v": 2}')
+    keys.append(key())
+    monkeypatch.setattr(jobs, "package_versions", lambda: {"keras": "9.9"})
+    keys.append(key())
+    monkeypatch.setattr(jobs, "grader_version", lambda: "another grader")
+    keys.append(key())
+    assert len(set(keys)) == len(keys) == 6 and key() == keys[-1]
