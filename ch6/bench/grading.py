@@ -36,16 +36,14 @@ def gradable(out: Path) -> tuple:
     return src, left_out
 
 
-def plain_seconds(src: Path, out: Path) -> dict:
-    """{notebook: seconds} of executing each notebook with the ci profile through the runner, one at a time."""
-    keys = ",".join(p.name.split("_")[0] for p in sorted(src.glob("*.ipynb")))
+def plain_seconds(src: Path, out: Path, name: str) -> float | None:
+    """Seconds of executing one notebook with the ci profile through the runner (``python -m ch6.runner``)."""
     cmd = [sys.executable, "-m", "ch6.runner", "--profile", "ci", "--jobs", "1", "--no-write-back",
-           "--out", str(out / "plain"), "--nb", keys]
+           "--out", str(out / "plain"), "--nb", name.split("_")[0]]
     subprocess.run(cmd, capture_output=True, text=True)
-    timings = json.loads((out / "plain" / "timings.json").read_text()) if (out / "plain" / "timings.json").exists() \
-        else {}
-    return {nb["notebook"] if "notebook" in nb else nb.get("name"): nb.get("seconds")
-            for nb in timings.get("notebooks", [])}
+    timings = out / "plain" / "timings.json"
+    found = json.loads(timings.read_text()).get("notebooks", []) if timings.exists() else []
+    return next((nb.get("seconds") for nb in found if nb.get("notebook") == Path(name).stem and nb.get("ok")), None)
 
 
 def _subs(out: Path, src: Path, hang: bool) -> Path:
@@ -78,14 +76,18 @@ def run(jobs: int = 2) -> dict:
 
     out = paths.BUILD / "bench-grading"
     src, left_out = gradable(out)
-    plain = plain_seconds(src, out)
+    rows, graded = [], {}
+    for path in sorted(src.glob("*.ipynb")):              # side by side, one notebook after the other
+        plain = plain_seconds(src, out, path.name)
+        subs = out / "subs-one"
+        shutil.rmtree(subs, ignore_errors=True)
+        (subs / "solution").mkdir(parents=True)
+        shutil.copy(path, subs / "solution" / path.name)
+        one = grade_all(subs, out / "one", jobs=1, source=src, limits=sandbox.Limits(), force=True, progress=False)
+        graded[path.name] = next(r for r in one["results"] if r["notebook"] == path.name)
+        rows.append({"notebook": path.name, "plain_s": plain, "graded_s": graded[path.name]["seconds"],
+                     "statuses": sorted({e["status"] for e in graded[path.name]["exercises"]})})
     generous = sandbox.Limits()
-    one = grade_all(_subs(out, src, False), out / "one", jobs=1, source=src, limits=generous, force=True,
-                    progress=False)
-    graded = {r["notebook"]: r for r in one["results"]}
-    rows = [{"notebook": name, "plain_s": plain.get(Path(name).stem) or plain.get(name),
-             "graded_s": graded[name]["seconds"], "statuses": sorted({e["status"] for e in graded[name]["exercises"]})}
-            for name in sorted(graded)]
     limits = {name: batch.limits_from({"seconds": r["run_seconds"] or 0, "slowest_cell": r["slowest_cell"] or 0},
                                       generous) for name, r in graded.items() if r.get("run_seconds")}
     subs = _subs(out, src, True)
