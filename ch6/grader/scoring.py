@@ -13,6 +13,7 @@ from ..check import _short, judge, to_plain
 from . import evaluate, sandbox
 from .copies import Unreadable, read_copy
 from .prepare import prepare, read_values
+from .values import EvalError, Failed, hydrate
 
 ERROR_LINE = 200                     # characters of a student cell's error shown in feedback
 
@@ -91,18 +92,18 @@ def _score(job: dict, prepared, outcome) -> dict:
 
 
 def extracted(stdout: str, nonce: str, names: list) -> dict:
-    """{name: host value, or evaluate.Failed(why)} from an extraction cell's output."""
+    """{name: host value, or Failed(why)} from an extraction cell's output."""
     found, env = read_values(stdout, nonce, len(names)), {}
     for i, name in enumerate(names):
         kind, value = found.get(i, ("e", "not extracted"))
         if kind == "e":
             why = value if type(value) is str and re.fullmatch(r"[A-Za-z_][\w .]{0,80}", value) else "error"
-            env[name] = evaluate.Failed(f"could not be read ({why})")
+            env[name] = Failed(f"could not be read ({why})")
             continue
         try:
-            env[name] = evaluate.hydrate(value)
-        except (evaluate.EvalError, ValueError, TypeError, OverflowError) as err:
-            env[name] = evaluate.Failed(clean(err, 120) if isinstance(err, evaluate.EvalError) else "malformed value")
+            env[name] = hydrate(value)
+        except (EvalError, ValueError, TypeError, OverflowError) as err:
+            env[name] = Failed(clean(err, 120) if isinstance(err, EvalError) else "malformed value")
     return env
 
 
@@ -131,7 +132,7 @@ def check_row(check, env) -> dict:
         return _row(check, False, "not run (未執行)")
     try:
         value = to_plain(evaluate.evaluate(check.expr, env))
-    except evaluate.EvalError as err:
+    except EvalError as err:
         return _row(check, False, "error (錯誤)" if check.hidden else f"error: {clean(err, 200)}")
     except (TypeError, ValueError) as err:
         return _row(check, False, "wrong type (型別不符)" if check.hidden else f"not plain data ({clean(err, 100)})")
