@@ -170,6 +170,10 @@ def _kernel_side(builtins_dict):
             shape = plain(members(kind)["shape"].__get__(value))
             size = members(kind)["size"].__get__(value)
             dtype = STR.__str__(builtins_dict["str"](members(kind)["dtype"].__get__(value)))
+            if dtype == "object" and size > MAX_ELEMENTS:
+                raise ValueError("the array is too large to extract")
+            if dtype == "object":                             # ragged lists: their items, as plain data
+                return encode(numpy_tolist(kind)(value), depth + 1)
             data = plain(numpy_tolist(kind)(value)) if size <= MAX_ELEMENTS else None
             return {"a": {"shape": shape, "dtype": dtype, "data": data}}
         if numpy_tolist(kind) is not None:

@@ -83,7 +83,7 @@ def test_checks_are_evaluated_on_the_host_over_plain_data():
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2), keras.layers.Dropout(0.25)])
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
     env = extracted_values(x=np.arange(6).reshape(2, 3), words={"ab c", "de"}, t=(1, 2), model=model, n=np.int64(7),
-                           h={"loss": [0.5, 0.25]})
+                           h={"loss": [0.5, 0.25]}, ragged=np.array([[1, 2], [3]], dtype=object))
     cases = {"x": [[0, 1, 2], [3, 4, 5]], "list(x.shape)": [2, 3], "x[1].tolist()": [3, 4, 5], "int(x[1, 2])": 5,
              "model.count_params()": 8, "int(model.layers[0].count_params())": 8, "len(model.layers)": 2,
              "float(model.layers[1].rate)": 0.25, "list(model.output_shape)": [None, 2],
@@ -91,7 +91,9 @@ def test_checks_are_evaluated_on_the_host_over_plain_data():
              "type(words).__name__": "set", "type(t).__name__": "tuple", "n * 2 + 1 > 14": True,
              "[int(v) for v in x.sum(axis=1)]": [3, 12], "sorted(w for w in words if w.count(' ') == 1)": ["ab c"],
              "float(h['loss'][-1])": 0.25, "bool(len(h['loss']) == 2)": True, "list(t)": [1, 2],
-             "int(np.prod(model.trainable_weights[0].shape))": 6}
+             "int(np.prod(model.trainable_weights[0].shape))": 6,
+             "round(float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)), 6)": 0.01,
+             "len(ragged[1])": 1, "list(ragged[0][-1:])": [2], "float(np.asarray(x)[0, 1])": 1.0}
     for expr, expected in cases.items():
         assert checking.to_plain(evaluate.evaluate(expr, env)) == expected, expr
 

@@ -124,10 +124,10 @@ def report(res: dict) -> None:
         ratio = row["graded_s"] / row["plain_s"] if row["plain_s"] else float("nan")
         print(f"  {row['notebook']:<48} {row['plain_s'] or float('nan'):8.1f} {row['graded_s']:9.1f} {ratio:5.2f}x"
               f"  {','.join(row['statuses'])}")
-    plain = sum(r["plain_s"] or 0 for r in res["per_copy"])
-    graded = sum(r["graded_s"] for r in res["per_copy"])
+    both = [r for r in res["per_copy"] if r["plain_s"]]
+    plain, graded = sum(r["plain_s"] for r in both), sum(r["graded_s"] for r in both)
     if plain:
-        print(f"  {'all':<48} {plain:8.1f} {graded:9.1f} {graded / plain:5.2f}x")
+        print(f"  {'all that both ran (' + str(len(both)) + ')':<48} {plain:8.1f} {graded:9.1f} {graded / plain:5.2f}x")
     for name, why in res["left_out"]:
         print(f"  not graded (authoring error): {name}: {why}")
     print(f"  class sample: {res['sample_copies']} copies (one student's solutions + one hanging copy), "

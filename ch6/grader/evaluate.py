@@ -30,7 +30,9 @@ def _type(value):
 
 
 def _bounded(result):
-    if isinstance(result, (list, tuple, str, set, dict, np.ndarray)) and len(result) > MAX_ITEMS:
+    size = result.size if isinstance(result, np.ndarray) else len(result) \
+        if isinstance(result, (list, tuple, str, set, dict)) else 0
+    if size > MAX_ITEMS:
         raise EvalError("the value is too large")
     return result
 
