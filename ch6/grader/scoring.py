@@ -9,7 +9,7 @@ import traceback
 from pathlib import Path
 
 from .. import paths
-from ..check import _short, judge, to_plain
+from ..check import judge, to_plain
 from . import evaluate, sandbox
 from .copies import Unreadable, read_copy
 from .prepare import prepare, read_values
@@ -127,7 +127,7 @@ def _row(check, passed: bool, reason: str) -> dict:
 
 
 def check_row(check, env) -> dict:
-    """One check evaluated on the host and judged; hidden checks get a reason that shows neither code nor answer."""
+    """One check evaluated on the host and judged; the reason shows no check code, answer or student value."""
     if env is None:
         return _row(check, False, "not run (未執行)")
     try:
@@ -137,7 +137,7 @@ def check_row(check, env) -> dict:
     except (TypeError, ValueError) as err:
         return _row(check, False, "wrong type (型別不符)" if check.hidden else f"not plain data ({clean(err, 100)})")
     passed, why = judge(value, **check.criterion)
-    reason = "" if passed else ("wrong answer (答案不正確)" if check.hidden else f"{why}; got {clean(_short(value), 200)}")
+    reason = "" if passed else ("wrong answer (答案不正確)" if check.hidden else f"{why} (答案不正確)")
     return _row(check, passed, reason)
 
 
