@@ -593,7 +593,7 @@ def test_finding_4_each_copy_gets_its_own_cpu_share_and_a_busy_timeout_is_retrie
            "data": nbformat.writes(source).encode(), "exercises": exercises.exercises(source),
            "limits": dataclasses.asdict(PLAIN_LIMITS)}
     result = scoring.grade_copy(job)
-    assert len(calls) == 2 and result["retried"] and result["busy"]       # retried once; not cached
+    assert len(calls) == 2 and result["retried"]                         # retried once, then cached
 
 
 def test_finding_5_no_hidden_test_text_enters_the_sandbox_or_reaches_feedback(plain_batch, workspace):

@@ -118,8 +118,8 @@ def _cached(cache: Path, key: str):
 
 
 def _store(cache: Path, result: dict) -> None:
-    """Cache a result unless the grader failed or the copy timed out on a busy machine; never raises."""
-    if result.get("ended") == "grader_error" or result.get("log") or result.get("busy"):
+    """Cache a result unless the grader failed on it (a busy timeout is cached after its retry); never raises."""
+    if result.get("ended") == "grader_error" or result.get("log"):
         return
     try:
         write_atomic(cache / f"{result['key']}.json", json.dumps(result, ensure_ascii=True))

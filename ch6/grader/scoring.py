@@ -32,7 +32,6 @@ def grade_copy(job: dict) -> dict:
         result = _grade(job)
         if _oversubscribed(result):
             result = _grade(job) | {"retried": True}        # timed out while the machine was busy: once more
-            result["busy"] = _oversubscribed(result)        # busy again: not cached, graded again next time
     except Exception:  # noqa: BLE001 - whatever happens, the batch goes on
         result = all_rows(job, "grader_error", notes=[], log=clean(traceback.format_exc(limit=8), 8000))
     result.update(student=job["student"], notebook=job["notebook"], key=job["key"],
