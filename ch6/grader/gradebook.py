@@ -130,6 +130,9 @@ def summary(report: dict) -> str:
         lines.append(f"not graded: {clean(entry, 120)!r}: {why}")
     if ran:
         lines.append(f"time per executed copy: mean {statistics.mean(ran):.1f} s, max {max(ran):.1f} s")
+    retried = sum(1 for r in results if r.get("retried"))
+    if retried:
+        lines.append(f"{retried} copies timed out while the machine was busy and were graded once more")
     for name, limit in sorted(report.get("limits", {}).items()):
         lines.append(f"limits {Path(name).stem}: {limit}")
     lines.append(f"{'exercise':<40} {'mean':>6} {'median':>6} {'max':>5}")
