@@ -14,6 +14,7 @@ SCHEDULER ?=
 MOODLE_WORKSHEET ?=
 SOURCE ?=
 GRADE_ARGS = --out "$(OUT)" --jobs $(JOBS) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(FORCE),--force) $(if $(SOURCE),--source "$(SOURCE)")
+EDITION ?= student
 DATA_DIR ?= $(CURDIR)/data
 comma := ,
 CI_DIR := build/ci$(if $(NB),-$(subst $(comma),_,$(NB)))
@@ -22,7 +23,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help setup data sample notebooks lessons test test-unit test-notebooks test-real student grade html results check-site bench clean
+.PHONY: help setup data sample notebooks lessons test test-unit test-notebooks test-real student release grade html results check-site bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -68,8 +69,11 @@ test-notebooks: setup $(DATA_DIR)/sample/MANIFEST.json ## Execute the notebooks 
 	rm -rf $(CI_DIR) && $(PY) -m ch6.runner --profile ci --prepare-only --out $(CI_DIR) $(if $(NB),--nb $(NB)) >/dev/null
 	CH6_PROFILE=ci $(PY) -m pytest -q -n 2 --dist loadscope --nbval-lax --nbval-current-env --nbval-cell-timeout=600 $(CI_DIR)
 
-student: setup ## Write student versions (no solutions, no hidden tests) to build/student and build/student.zip
+student: setup ## Write blank student copies (no solutions, hidden tests or outputs) to build/student and build/student.zip
 	$(PY) -m ch6.grader.student
+
+release: setup ## Write the student edition (notebooks with lecture outputs, package, setup guide) to build/release and build/release.zip
+	$(PY) -m ch6.grader.release
 
 grade: setup $(DATA_DIR)/sample/MANIFEST.json ## Grade SUBMISSIONS=dir|moodle.zip [MOODLE_WORKSHEET=csv] [OUT=dir] [JOBS=n] [SCHEDULER=..] [FORCE=1] (docs/GRADING.md)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir|moodle.zip [MOODLE_WORKSHEET=csv] [OUT=dir] [JOBS=n]"; exit 2; }
@@ -77,8 +81,8 @@ grade: setup $(DATA_DIR)/sample/MANIFEST.json ## Grade SUBMISSIONS=dir|moodle.zi
 	  $(PY) -m ch6.grader.lms "$(SUBMISSIONS)" $(if $(MOODLE_WORKSHEET),--worksheet "$(MOODLE_WORKSHEET)") $(GRADE_ARGS); \
 	else set -x; $(PY) -m ch6.grader "$(SUBMISSIONS)" $(GRADE_ARGS); fi
 
-html: setup ## Render the executed notebooks into build/site (nothing is re-run; works offline)
-	$(PY) -m ch6.site.build --out build/site
+html: setup ## Render the student edition into build/site (EDITION=instructor: with solutions; nothing is re-run)
+	$(PY) -m ch6.site.build --out build/site --edition $(EDITION)
 
 results: setup ## Print the lecture-vs-run table of the committed notebooks; refresh README.md's results block
 	$(PY) -m ch6.results --readme README.md

@@ -1,5 +1,6 @@
 """The grader: checks and criteria, student versions, and grading real and adversarial copies in the sandbox."""
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -21,8 +22,8 @@ import pytest
 
 from ch6 import check as checking
 from ch6 import paths
+from ch6.grader import cgroups, copies, evaluate, exercises, gradebook, prepare, sandbox, scoring, student
 from ch6.grader import pipeline as grading
-from ch6.grader import sandbox, student
 from grading_fixtures import attacks, build
 
 REAL_DATA = paths.data_root()
@@ -35,7 +36,7 @@ HOST_TMP = Path("/tmp") / f"ch6-grading-escape-{os.getpid()}"
 # ------------------------------------------------------------------------------------------ unit tests
 
 def test_parse_checks_reads_names_criteria_points_and_hidden():
-    checks = grading.parse_checks(build.MODEL_TESTS)
+    checks = exercises.parse_checks(build.MODEL_TESTS)
     assert [c.name for c in checks] == ["parameter count", "one loss per epoch", "standardized mean",
                                         "final loss is finite"]
     assert [c.hidden for c in checks] == [False, True, True, True]
@@ -54,8 +55,8 @@ def test_parse_checks_reads_names_criteria_points_and_hidden():
     "### BEGIN HIDDEN TESTS\ncheck('x', 1, equals=1)",      # unbalanced markers
 ])
 def test_parse_checks_rejects_cells_that_break_the_format(source):
-    with pytest.raises(grading.AuthoringError):
-        grading.parse_checks(source, "nb [ex1-tests]")
+    with pytest.raises(exercises.AuthoringError):
+        exercises.parse_checks(source, "nb [ex1-tests]")
 
 
 def test_judge_is_strict_about_types():
@@ -68,6 +69,48 @@ def test_judge_is_strict_about_types():
     assert checking.judge(3, between=(0, 5))[0] and not checking.judge(True, between=(0, 5))[0]
     assert not checking.judge(float("inf"), between=(0, float("inf")))[0]
     assert checking.judge("s", isa="str")[0] and not checking.judge(True, isa="int")[0]
+
+
+def extracted_values(**values) -> dict:
+    """Values as the host sees them after the wire: encoded in the kernel's way, decoded, hydrated."""
+    nonce = "ab" * 16
+    text = "".join(f"{nonce} {i} v {checking._wire(checking.encode(v))}\n" for i, v in enumerate(values.values()))
+    return scoring.extracted(text, nonce, list(values))
+
+
+def test_checks_are_evaluated_on_the_host_over_plain_data():
+    import keras
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2), keras.layers.Dropout(0.25)])
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    env = extracted_values(x=np.arange(6).reshape(2, 3), words={"ab c", "de"}, t=(1, 2), model=model, n=np.int64(7),
+                           h={"loss": [0.5, 0.25]}, ragged=np.array([[1, 2], [3]], dtype=object))
+    cases = {"x": [[0, 1, 2], [3, 4, 5]], "list(x.shape)": [2, 3], "x[1].tolist()": [3, 4, 5], "int(x[1, 2])": 5,
+             "model.count_params()": 8, "int(model.layers[0].count_params())": 8, "len(model.layers)": 2,
+             "float(model.layers[1].rate)": 0.25, "list(model.output_shape)": [None, 2],
+             "round(float(model.optimizer.learning_rate), 6)": 0.01, "sorted(words)": ["ab c", "de"],
+             "type(words).__name__": "set", "type(t).__name__": "tuple", "n * 2 + 1 > 14": True,
+             "[int(v) for v in x.sum(axis=1)]": [3, 12], "sorted(w for w in words if w.count(' ') == 1)": ["ab c"],
+             "float(h['loss'][-1])": 0.25, "bool(len(h['loss']) == 2)": True, "list(t)": [1, 2],
+             "int(np.prod(model.trainable_weights[0].shape))": 6,
+             "round(float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)), 6)": 0.01,
+             "len(ragged[1])": 1, "list(ragged[0][-1:])": [2], "float(np.asarray(x)[0, 1])": 1.0}
+    for expr, expected in cases.items():
+        assert checking.to_plain(evaluate.evaluate(expr, env)) == expected, expr
+
+
+@pytest.mark.parametrize("expr", ["__import__('os')", "x.__class__", "open('/etc/passwd')", "eval('1')",
+                                  "(lambda: 1)()", "model.fit(x)", "x.tofile('/tmp/x')", "[y := 1]",
+                                  "getattr(x, 'shape')"])
+def test_the_host_evaluator_refuses_what_it_does_not_offer(expr):
+    with pytest.raises(evaluate.NotSupported):
+        evaluate.parse(expr)
+
+
+@pytest.mark.parametrize("expr", ["10 ** 10 ** 10", "[0] * 10 ** 12", "'a' * 10 ** 9", "list(range(10 ** 12))",
+                                  "missing + 1", "x[99]", "1 / 0"])
+def test_the_host_evaluator_fails_safely_with_its_own_message(expr):
+    with pytest.raises(evaluate.EvalError):
+        evaluate.evaluate(expr, {"x": [1]})
 
 
 class AlwaysEqual:
@@ -123,7 +166,7 @@ def test_values_survive_the_wire_and_foreign_lines_are_ignored():
     text = "".join(f"{nonce} {i} v {checking._wire(v)}\n" for i, v in enumerate(values))
     text += f"{nonce} 0 v 999\n{'cd' * 16} 1 v 1\n{nonce} 99 v 1\n{nonce} x v 1\nnoise\n"
     text += f"{nonce} {len(values)} e {checking._wire('NameError: x')}\n{nonce} {len(values) + 1} v [[[\n"
-    found = grading.read_values(text, nonce, len(values) + 2)
+    found = prepare.read_values(text, nonce, len(values) + 2)
     got = [found[i][1] for i in range(len(values))]
     assert got[4] != got[4] and got[:4] + got[5:] == values[:4] + values[5:]
     assert found[len(values)] == ("e", "NameError: x") and found[len(values) + 1][0] == "e"
@@ -133,8 +176,8 @@ def test_values_survive_the_wire_and_foreign_lines_are_ignored():
 @pytest.mark.parametrize("data, reason", [(b"", "empty"), (b"\xff\xfe\x00", "UTF-8"), (b"{not json", "notebook"),
                                           (b"{}", "notebook"), (b'{"cells": 5, "nbformat": 4}', "notebook")])
 def test_read_copy_explains_unreadable_files(data, reason):
-    with pytest.raises(grading.Unreadable, match=reason):
-        grading.read_copy(data)
+    with pytest.raises(copies.Unreadable, match=reason):
+        copies.read_copy(data)
 
 
 def test_prepare_restores_tests_from_the_source_and_keeps_answers_out():
@@ -143,7 +186,7 @@ def test_prepare_restores_tests_from_the_source_and_keeps_answers_out():
                                                                    "ex2-tests": None})
     copy.cells[5], copy.cells[8] = copy.cells[8], copy.cells[5]          # the student swapped the exercises
     copy.cells.insert(2, nbformat.v4.new_code_cell("epochs = 99", metadata={"tags": ["injected-parameters"]}))
-    prepared = grading.prepare(copy, grading.exercises(source), {"data": "/d", "epochs": 1})
+    prepared = prepare.prepare(copy, exercises.exercises(source), {"data": "/d", "epochs": 1})
     cells = prepared.notebook.cells
     text = "\n".join(c.source for c in cells)
     tags = [c.metadata.get("tags", []) for c in cells]
@@ -153,7 +196,9 @@ def test_prepare_restores_tests_from_the_source_and_keeps_answers_out():
     assert not any(re.search(r"(?<![.\w])check\(", c.source) for c in cells if "cell" in c.metadata.get("ch6", {}))
     assert prepared.extract_at[0] < prepared.extract_at[1]                # the source's order wins
     first, second = (cells[at].source for at in prepared.extract_at)
-    assert "vocab[:2]" in first and "count_params" in second
+    assert "['counts', 'vocab']" in first and "['epochs', 'history', 'model', 'xs']" in second
+    for expr in (c.expr for ex in exercises.exercises(source) for c in ex.checks if not c.expr.isidentifier()):
+        assert not expr.isidentifier() and expr not in text               # no check text enters the sandbox
     assert "'apple': 3" not in text and '"apple": 3' not in text and "1000000.0" not in text
 
 
@@ -170,7 +215,7 @@ def test_student_version_has_stubs_visible_tests_only_and_no_outputs(tmp_path):
     assert "epochs = 99" not in text
     assert text.count(student.STUB) == 2 and 'check("vocabulary size"' in text
     tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
-    assert all(c.metadata["editable"] is False and c.metadata["deletable"] is False for c in tests)
+    assert len(tests) == 2 and all(c.metadata["editable"] is False and c.metadata["deletable"] is False for c in tests)
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in nb.cells if c.cell_type == "code")
     first = (tmp_path / "student.zip").read_bytes()
     student.write_all(tmp_path / "src", tmp_path / "student")
@@ -182,10 +227,10 @@ def test_read_submission_never_follows_links_or_blocks(tmp_path):
     (tmp_path / "real.ipynb").write_text("{}")
     (tmp_path / "link.ipynb").symlink_to(tmp_path / "real.ipynb")
     os.mkfifo(tmp_path / "fifo.ipynb")
-    assert grading.read_submission(tmp_path / "real.ipynb") == (b"{}", None)
-    assert grading.read_submission(tmp_path / "link.ipynb") == (None, "is a symbolic link")
-    assert grading.read_submission(tmp_path / "fifo.ipynb") == (None, "is not a regular file")
-    assert grading.read_submission(tmp_path / "none.ipynb") == (None, "not submitted")
+    assert copies.read_submission(tmp_path / "real.ipynb") == (b"{}", None)
+    assert copies.read_submission(tmp_path / "link.ipynb") == (None, "is a symbolic link")
+    assert copies.read_submission(tmp_path / "fifo.ipynb") == (None, "is not a regular file")
+    assert copies.read_submission(tmp_path / "none.ipynb") == (None, "not submitted")
 
 
 def test_an_interrupted_write_leaves_the_old_file(tmp_path, monkeypatch):
@@ -193,7 +238,7 @@ def test_an_interrupted_write_leaves_the_old_file(tmp_path, monkeypatch):
     target.write_text("old\n")
     monkeypatch.setattr(os, "replace", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
     with pytest.raises(OSError):
-        grading._write_atomic(target, "new\n" * 1000)
+        gradebook.write_atomic(target, "new\n" * 1000)
     assert target.read_text() == "old\n" and os.listdir(tmp_path) == ["grades.csv"]
 
 
@@ -281,7 +326,7 @@ def read_rows(path: Path) -> dict:
     """{student: [(score, status) per exercise]} from grades.csv (checks the header too)."""
     with open(path, newline="") as f:
         reader = csv.reader(f)
-        assert next(reader) == grading.GRADES_HEADER
+        assert next(reader) == gradebook.GRADES_HEADER
         rows = {}
         for student_id, _, _, score, _, status in reader:
             rows.setdefault(student_id, []).append((float(score), status))
@@ -362,6 +407,10 @@ EXPECTED_PLAIN = {
     "tamper": [(0, "ok"), (0, "ok")],                   # fakes, patched helpers and builtins, forged output and
                                                         # files, an edited and a deleted test cell
     "snoop": [(3, "ok"), (3, "ok")],                    # nbformat v3; right answers only if every attempt failed
+    "surrogate": [(1, "ok"), (3, "ok")],                # finding 1: what the checks read raises lone surrogates
+    "huge": [(3, "ok"), (2, "ok")],                     # finding 6: an answer of 10**400
+    "hardlink": [(0, "unreadable")] * 2,                # finding 7: a hard link to the instructor's notebook
+    "hijack": [(0, "ok"), (0, "ok")],                   # finding 5: replaces the grader's extraction function
 }
 
 
@@ -381,10 +430,13 @@ def plain_batch(workspace, host_server):
                "killparent": {"ex2": attacks.KILL_PARENT}, "killall": {"ex1": attacks.KILL_ALL},
                "oom": {"ex2": attacks.MEMORY_CREEP},
                "resources": {"ex1": attacks.HUGE_OUTPUT_AND_DISK, "ex2": attacks.PROCESS_FLOOD},
-               "snoop": {"ex1": snoop}}
+               "snoop": {"ex1": snoop}, "surrogate": {"ex1": attacks.SURROGATE}, "huge": {"ex2": attacks.HUGE_INT},
+               "hijack": {"ex1": attacks.HIJACK}}
     for who, answer in answers.items():
         (subs / who).mkdir(parents=True)
         build.write(build.copy_with(source, build.correct("6-9-2", **answer)), subs / who / PLAIN_NB)
+    (subs / "hardlink").mkdir()
+    os.link(workspace / "src_plain" / PLAIN_NB, subs / "hardlink" / PLAIN_NB)
     (subs / "tamper").mkdir()
     tamper = build.copy_with(source, {"ex1": attacks.TAMPER_VOCAB, "ex2": attacks.TAMPER_SQUARES},
                              tests={"ex1-tests": attacks.EDITED_TESTS, "ex2-tests": None})
@@ -470,7 +522,226 @@ def test_the_real_6_1_1_solution_gets_full_marks_and_its_student_version_none(tm
         build.write(nb, tmp_path / "subs" / who / name)
     report = grading.grade_all(tmp_path / "subs", tmp_path / "out", jobs=2, source=tmp_path / "src", progress=False)
     rows = {(r["student"], ex["name"]): ex for r in report["results"] for ex in r["exercises"]}
-    assert all(ex["score"] == ex["max_score"] and ex["status"] == "ok" for (who, _), ex in rows.items()
-               if who == "solution")
-    assert all(ex["score"] == 0 and ex["status"] == "unanswered" for (who, _), ex in rows.items() if who == "blank")
+    solution = [ex for (who, _), ex in rows.items() if who == "solution"]
+    blank = [ex for (who, _), ex in rows.items() if who == "blank"]
+    assert len(solution) == len(blank) == 3                              # the rows exist before all() reads them
+    assert all(ex["score"] == ex["max_score"] and ex["status"] == "ok" for ex in solution), solution
+    assert all(ex["score"] == 0 and ex["status"] == "unanswered" for ex in blank), blank
+    assert "6-1-1_one_hot_encoding.ipynb" in report["limits"] and "reference run" in report["limits"][name]
     assert sandbox_processes({r["uid"] for r in report["results"] if r.get("uid")}) == []
+
+
+# ------------------------------------------------------------------------------------------ the nine findings
+# Each test below failed on the grader before it was split into rooms (commit 69b3759) and passes now.
+
+def unescaped(text: str) -> str:
+    """Feedback text without Markdown escapes, so that escaped code is still found."""
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def test_finding_1_lone_surrogates_never_stop_the_batch(plain_batch, workspace):
+    assert plain_batch["rows"]["surrogate"] == EXPECTED_PLAIN["surrogate"]
+    page = (workspace / "out_plain" / "feedback" / "surrogate.md").read_text(encoding="utf-8")
+    assert "<b>len</b>" not in page and "\ud800" not in page
+    assert not any(line.startswith("**總分 (Total): 9") for line in page.splitlines())
+
+
+def test_finding_2_a_non_utf8_folder_name_is_graded_under_a_readable_id(workspace, tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    os.mkdir(os.fsencode(subs) + b"/\xa4\xa4\xa4\xe5")                     # "中文" in Big5, as unzip leaves it
+    (subs / "ann").mkdir()
+    report = grading.grade_all(subs, tmp_path / "out", jobs=1, profile=str(workspace / "ci.yaml"),
+                               source=workspace / "src_plain", limits=PLAIN_LIMITS, progress=False)
+    rows = read_rows(tmp_path / "out" / "grades.csv")
+    assert rows and sorted(rows) == ["ann", "中文"] and rows["中文"] == [(0, "missing")] * 2
+    assert (tmp_path / "out" / "feedback" / "中文.md").is_file() and len(report["results"]) == 2
+
+
+def test_finding_3_a_folder_named_like_the_notebook_is_that_copys_status(workspace, tmp_path):
+    (tmp_path / "subs" / "ann" / PLAIN_NB).mkdir(parents=True)
+    grading.grade_all(tmp_path / "subs", tmp_path / "out", jobs=1, profile=str(workspace / "ci.yaml"),
+                      source=workspace / "src_plain", limits=PLAIN_LIMITS, progress=False)
+    assert read_rows(tmp_path / "out" / "grades.csv") == {"ann": [(0, "unreadable")] * 2}
+    assert "is a folder" in (tmp_path / "out" / "feedback" / "ann.md").read_text()
+
+
+def test_finding_4_each_copy_gets_its_own_cpu_share_and_a_busy_timeout_is_retried(monkeypatch, workspace):
+    if "cpu" not in cgroups.places():
+        pytest.skip("no cpu cgroup controller this process may use (not root, or none delegated)")
+    made, seen = [], set()
+    monkeypatch.setattr(cgroups, "make", lambda limits, make=cgroups.make: made.extend(make(limits)) or list(made))
+
+    def watch():                                        # which of the copy's groups hold its processes
+        while not seen:
+            for group in made:
+                if cgroups.pids(group) and (group / "cpu.shares").exists():
+                    seen.add((group / "cpu.shares").read_text().strip())
+            time.sleep(0.1)
+
+    threading.Thread(target=watch, daemon=True).start()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import time\ntime.sleep(3)")])
+    sandbox.run(nb, [], sandbox.Limits(cell_timeout=60, wall=120), [])
+    assert seen == {"1024"}                             # its own cpu group, however many processes it forks
+    monkeypatch.undo()
+    calls = []
+    busy = sandbox.Outcome([{"kind": "stuck", "index": 1}], "timeout", "bubblewrap", 1.0, "")
+    monkeypatch.setattr(sandbox, "run", lambda *a: calls.append(a) or busy)
+    monkeypatch.setattr(os, "getloadavg", lambda: (64.0, 64.0, 64.0))
+    source = nbformat.read(workspace / "src_plain" / PLAIN_NB, as_version=4)
+    job = {"student": "s", "notebook": PLAIN_NB, "key": "k", "problem": None, "parameters": {"data": "sample"},
+           "data": nbformat.writes(source).encode(), "exercises": exercises.exercises(source),
+           "limits": dataclasses.asdict(PLAIN_LIMITS)}
+    result = scoring.grade_copy(job)
+    assert len(calls) == 2 and result["retried"]                         # retried once, then cached
+
+
+def test_finding_5_no_hidden_test_text_enters_the_sandbox_or_reaches_feedback(plain_batch, workspace):
+    assert plain_batch["rows"]["hijack"] == EXPECTED_PLAIN["hijack"]
+    source = build.plain_notebook()
+    hidden = [c.expr for ex in grading.exercises(source) for c in ex.checks if c.hidden]
+    prepared = grading.prepare(build.copy_with(source, {"ex1": attacks.HIJACK}), grading.exercises(source), {})
+    sent = json.dumps(prepared.notebook, ensure_ascii=False)
+    assert hidden and not [expr for expr in hidden if not expr.isidentifier() and expr in sent]
+    for page in (workspace / "out_plain" / "feedback").iterdir():
+        text = unescaped(page.read_text())
+        assert not [expr for expr in hidden if not expr.isidentifier() and expr in text], page.name
+        assert "'apple', 'banana'" not in text and '"apple": 3' not in text
+
+
+def test_finding_6_a_huge_number_is_judged_not_a_grader_error():
+    assert checking.judge(10 ** 400, between=(0, 1)) == (False, "expected a number in [0, 1]")
+    assert not checking.judge(10 ** 400, close=0.5, tol=0.1)[0] and checking.judge(3, between=(0, 1e308))[0]
+    assert not checking.judge([10 ** 400], close=[1.0])[0]
+
+
+def test_finding_7_a_hard_link_to_the_source_is_refused(plain_batch, workspace):
+    assert plain_batch["rows"]["hardlink"] == [(0, "unreadable")] * 2
+    assert "hard link" in (workspace / "out_plain" / "feedback" / "hardlink.md").read_text()
+
+
+def test_finding_8_names_are_sanitized_and_every_entry_is_accounted_for(workspace, tmp_path):
+    subs = tmp_path / "subs"
+    names = ["=HYPERLINK(\"http://x\")", "<b>bob</b>\n**總分 (Total): 99 / 99**", "+cmd", "ann"]
+    for name in names:
+        (subs / name).mkdir(parents=True)
+    (subs / ".hidden").mkdir()
+    (subs / "linked").symlink_to(subs / "ann")
+    (subs / "stray.txt").write_text("hi")
+    report = grading.grade_all(subs, tmp_path / "out", jobs=1, profile=str(workspace / "ci.yaml"),
+                               source=workspace / "src_plain", limits=PLAIN_LIMITS, progress=False)
+    cells = [row[0] for row in csv.reader(io.StringIO((tmp_path / "out" / "grades.csv").read_text()))][1:]
+    assert cells and not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
+    pages = [p.read_text() for p in (tmp_path / "out" / "feedback").iterdir()]
+    assert len(pages) == 4 and not any("<b>" in page for page in pages)
+    assert sum(line.startswith("**總分 (Total):") for page in pages for line in page.splitlines()) == 4
+    assert sorted(entry for entry, _ in report["skipped"]) == [".hidden", "linked", "stray.txt"]
+    assert all(f"{entry!r}" in gradebook.summary(report) for entry in (".hidden", "linked", "stray.txt"))
+
+
+def test_finding_9_the_copy_cannot_make_user_namespaces_or_see_host_paths():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import ctypes, subprocess\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        "print(libc.unshare(0x10000000), ctypes.get_errno())\n"
+        "print(subprocess.run(['unshare', '-U', '-r', 'true'], capture_output=True).returncode)\n"
+        "print(open('/proc/1/cmdline', 'rb').read().replace(bytes(1), b' ').decode())")])
+    outcome = sandbox.run(nb, [0], sandbox.Limits(cell_timeout=60, wall=120), [])
+    first, command, cmdline = outcome.events[0]["stdout"].splitlines()[:3]
+    assert first.split() == ["-1", "1"] and command != "0"              # EPERM; unshare(1) fails too
+    assert str(paths.REPO) not in cmdline and sys.prefix not in cmdline
+
+
+# ------------------------------------------------------------------------------------------ the student edition
+
+def test_the_student_edition_and_its_site_hold_no_solution_or_hidden_test_line(tmp_path):
+    from ch6.grader import release
+    from ch6.site import build as site
+
+    files = release.write_release(tmp_path / "release")
+    names = {str(p.relative_to(tmp_path / "release")) for p in files}
+    sources = sorted(paths.NOTEBOOKS.glob("*.ipynb"))
+    assert sources and {f"notebooks/{p.name}" for p in sources} <= names
+    assert {"README.md", "docs/STUDENT_SETUP.md", "requirements.txt", "pyproject.toml", "ch6/check.py",
+            "ch6/data/sample.py", "params/ci.yaml"} <= names
+    assert not any(n.startswith(("ch6/grader", "ch6/site", "ch6/bench")) for n in names)
+    secrets = [line for p in sources for line in student.secret_lines(nbformat.read(p, as_version=4))]
+    assert len(secrets) > 50                                            # the scan has lines to look for
+    assert release.leaks(tmp_path / "release") == []
+    with zipfile.ZipFile(tmp_path / "release.zip") as zf:
+        assert sorted(zf.namelist()) == sorted(f"release/{n}" for n in names)
+    first = nbformat.read(tmp_path / "release" / "notebooks" / sources[0].name, as_version=4)
+    assert any(c.get("outputs") for c in first.cells if c.cell_type == "code")       # the lecture's outputs kept
+    exercise = [c for c in first.cells if c.metadata.get("nbgrader")]
+    assert exercise and not any(c.get("outputs") for c in exercise)
+    site.build(tmp_path / "site", site.student_notebooks(paths.NOTEBOOKS, tmp_path / "student"))
+    from bs4 import BeautifulSoup
+    pages = [BeautifulSoup(p.read_text(encoding="utf-8"), "html.parser").get_text()
+             for p in (tmp_path / "site").rglob("*.html")]
+    assert len(pages) == len(sources) + 1 and release.leaks(None, texts=pages) == []
+    instructor = [BeautifulSoup(site.render_page(site.page_info(sources[0]), None, None, site.exporter()),
+                                "html.parser").get_text()]
+    assert release.leaks(None, texts=instructor)                         # the scan finds what it looks for
+
+
+UNPRIVILEGED = '''
+import json, os, sys
+if sys.argv[1:] == ["simulate"]:
+    os.geteuid = lambda: 1000                   # the code paths of a normal user, where none can run Python
+import nbformat
+from ch6.grader import sandbox
+nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+    "import ctypes, os\\nlibc = ctypes.CDLL(None, use_errno=True)\\n"
+    "print(os.getuid(), libc.unshare(0x10000000), ctypes.get_errno())")])
+outcome = sandbox.run(nb, [0], sandbox.Limits(cell_timeout=60, wall=120), [])
+print(json.dumps({"ended": outcome.ended, "isolation": outcome.isolation, "measures": sandbox.measures(),
+                  "stdout": outcome.events[0].get("stdout") if outcome.events else None, "log": outcome.log}))
+'''
+
+
+def test_the_sandbox_works_as_an_unprivileged_user_and_says_what_is_weaker():
+    """As uid 65534 where it can run this Python; else (an interpreter under /root, say) as root on the code paths
+    of a normal user (no own uid, no cgroups, bwrap --unshare-user --disable-userns)."""
+    env = {"PATH": os.environ["PATH"], "HOME": "/tmp", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    real = os.geteuid() != 0 or _reachable_by_others(Path(sys.executable).resolve())
+    args = {"user": 65534, "group": 65534, "extra_groups": []} if real and os.geteuid() == 0 else {}
+    run = subprocess.run([sys.executable, "-c", UNPRIVILEGED] + ([] if real or os.geteuid() != 0 else ["simulate"]),
+                         capture_output=True, text=True, cwd="/", timeout=300, env=env, **args)
+    assert run.returncode == 0, run.stderr[-2000:]
+    found = json.loads(run.stdout.splitlines()[-1])
+    print("\n".join([f"as a normal user ({'uid 65534' if real else 'simulated'}):"] + found["measures"]))
+    assert found["ended"] == "done", found["log"]
+    uid, result, errno = found["stdout"].split()
+    assert (result, errno) == ("-1", "1")                                  # still no new user namespace
+    weaker = " ".join(found["measures"])
+    assert "cgroup limits: not available" in weaker and "RLIMIT_NPROC is shared" in weaker
+
+
+def _reachable_by_others(path: Path) -> bool:
+    """Can a user other than the owner reach ``path`` (every parent folder searchable by others)?"""
+    return all(os.stat(parent).st_mode & 0o001 for parent in path.parents)
+
+
+def test_the_cache_key_covers_grader_sources_profile_data_and_packages(tmp_path, monkeypatch):
+    from ch6.grader import jobs
+    (tmp_path / "data" / "sample").mkdir(parents=True)
+    (tmp_path / "data" / "sample" / "MANIFEST.json").write_text("{}")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    source = tmp_path / "nb.ipynb"
+    source.write_text("one")
+    source_map, parameters = {"nb.ipynb": (source, [])}, {"nb.ipynb": {"epochs": 1}}
+
+    def key():
+        return jobs.copy_key(jobs.environment_key(source_map, parameters), "nb.ipynb", b"copy", None, {})
+
+    keys = [key()]
+    source.write_text("two")
+    keys.append(key())
+    parameters["nb.ipynb"]["epochs"] = 2
+    keys.append(key())
+    (tmp_path / "data" / "sample" / "MANIFEST.json").write_text('{"v": 2}')
+    keys.append(key())
+    monkeypatch.setattr(jobs, "package_versions", lambda: {"keras": "9.9"})
+    keys.append(key())
+    monkeypatch.setattr(jobs, "grader_version", lambda: "another grader")
+    keys.append(key())
+    assert len(set(keys)) == len(keys) == 6 and key() == keys[-1]

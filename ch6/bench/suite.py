@@ -225,7 +225,7 @@ def machine() -> dict:
     return info
 
 
-PARTS = ("data", "cpu", "ci", "sample", "estimate", "smoke")
+PARTS = ("data", "cpu", "ci", "sample", "estimate", "smoke", "grading")
 
 
 def fixed_costs(report: dict) -> dict:
@@ -346,6 +346,9 @@ def main(argv=None) -> int:
                   f"{est['wall_with_jobs_s'] / 60:.1f} min (estimate)")
     if "smoke" in parts:
         report["smoke_full"] = smoke.run(args.jobs, report, RESULTS / "results.json")
+    if "grading" in parts:
+        from . import grading
+        grading.report(report.setdefault("grading", grading.run(args.jobs)))
     RESULTS.mkdir(exist_ok=True)
     name = "results.json" if parts == list(PARTS) else f"results-{'-'.join(parts)}.json"
     out = Path(args.out) if args.out else RESULTS / name

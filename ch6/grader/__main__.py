@@ -1,6 +1,6 @@
-"""``python -m ch6.grader``: see ``ch6.grader.pipeline``."""
+"""``python -m ch6.grader``: see ``ch6.grader.cli``."""
 import sys
 
-from .pipeline import main
+from .cli import main
 
 sys.exit(main())

@@ -1,12 +1,9 @@
-"""Execute one untrusted notebook in a sandbox and stream back what each cell did, as JSON lines.
+"""The security boundary: execute one untrusted notebook in a sandbox and read back what each cell did.
 
-Host side, ``run()``: bubblewrap (or, where it cannot run, a weaker fallback) with an unprivileged uid, rlimits,
-a per-job cgroup where the host allows one, a scrubbed environment, a size-limited scratch folder and a wall-clock
-limit; every process of the job is killed at the end. Sandbox side, ``main()`` (``python -m ch6.grader.sandbox``): reads
-the job on stdin, executes it with nbclient and writes events to a pipe that the kernel cannot reach.
+``run()``: bubblewrap (or a weaker fallback) with its own uid, rlimits, per-copy cgroups (``cgroups``), a scrubbed
+environment, a size-limited scratch folder and a wall-clock limit; every process of the copy is killed at the end.
+What runs inside is ``ch6.grader.inside``.
 """
-import argparse
-import ctypes
 import json
 import os
 import secrets
@@ -21,7 +18,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-TIMEOUT_ENAME = "CellTimeout"        # ename of a cell that nbclient interrupted after the per-cell timeout
+from . import cgroups
+from .inside import TIMEOUT_ENAME  # noqa: F401 - part of this module's interface
+
 SANDBOX_TMP = "/tmp"                 # the only writable place inside bubblewrap (a size-limited tmpfs)
 SANDBOX_HOME = "/tmp/home"
 UID_BASE, UID_SPAN = 1_800_000_000, 1 << 24   # each job runs under its own unused uid (when graded as root)
@@ -56,22 +55,26 @@ def run(notebook: dict, keep: list, limits: Limits, binds: list) -> Outcome:
     """Execute ``notebook`` (nbformat v4 dict) in a fresh sandbox; ``keep``: cell indexes whose stdout comes back."""
     mode = isolation()
     uid = UID_BASE + secrets.randbelow(UID_SPAN) if _own_uids(mode) else None
-    inner = [sys.executable, "-m", "ch6.grader.sandbox"] + (["--uid", str(uid)] if uid else [])
+    inner = [sys.executable, "-m", "ch6.grader.inside"] + (["--uid", str(uid)] if uid else [])
     job = json.dumps({"notebook": notebook, "keep": keep, "cell_timeout": limits.cell_timeout,
                       "output": limits.output}).encode()
     start = time.monotonic()
-    cgroups, scratch = _make_cgroups(limits), None
+    groups, scratch, args = cgroups.make(limits), None, None
     try:
         if mode == "bubblewrap":
-            command, env, cwd = _bwrap_command(limits, binds) + inner, {"PATH": "/usr/bin:/bin"}, "/"
+            args = _args_file(_bwrap_command(limits, binds)[1:] + ["--setenv", "CH6_PYTHON", inner[0]])
+            command = ["bwrap", "--args", str(args.fileno()), "/bin/sh", "-c", 'exec "$CH6_PYTHON" "$@"', "sh"]
+            command, env, cwd = command + inner[1:], {"PATH": "/usr/bin:/bin"}, "/"    # no host path on its cmdline
         else:
             scratch = _make_scratch(uid)
             command, env, cwd = inner, _scrubbed_env(scratch), scratch
-        out, err, timed_out = _supervise(_launcher(limits, uid, cgroups) + command, env, cwd, job, limits,
-                                         uid, cgroups)
-        oom = any(_oom_killed(group) for group in cgroups)
+        out, err, timed_out = _supervise(_launcher(limits, uid, groups) + command, env, cwd, job, limits,
+                                         uid, groups, [args.fileno()] if args else [])
+        oom = any(cgroups.oom_killed(group) for group in groups)
     finally:
-        _remove_cgroups(cgroups)
+        cgroups.remove(groups)
+        if args:
+            args.close()
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
     events = _parse_events(out)
@@ -83,10 +86,18 @@ def run(notebook: dict, keep: list, limits: Limits, binds: list) -> Outcome:
                    uid)
 
 
-def _supervise(command: list, env: dict, cwd: str, job: bytes, limits: Limits, uid, cgroups: list):
+def _args_file(args: list):
+    """bwrap's arguments in an unlinked temp file (NUL-separated, for ``--args FD``)."""
+    f = tempfile.TemporaryFile()
+    f.write(b"".join(os.fsencode(a) + b"\0" for a in args))
+    f.seek(0)
+    return f
+
+
+def _supervise(command: list, env: dict, cwd: str, job: bytes, limits: Limits, uid, groups: list, fds=()):
     """Start the sandbox, feed it the job, wait up to the wall-clock limit, kill what is left; (out, err, timed_out)."""
     proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=env, cwd=cwd, start_new_session=True)
+                            env=env, cwd=cwd, start_new_session=True, pass_fds=tuple(fds))
     out, err = _Reader(proc.stdout, 4 * limits.output), _Reader(proc.stderr, 64 * 1024)
     threading.Thread(target=_feed, args=(proc.stdin, job), daemon=True).start()
     try:
@@ -95,7 +106,7 @@ def _supervise(command: list, env: dict, cwd: str, job: bytes, limits: Limits, u
     except subprocess.TimeoutExpired:
         timed_out = True
     finally:
-        _kill_everything(proc, uid, cgroups)
+        _kill_everything(proc, uid, groups)
     out.join(5), err.join(5)
     return out.data(), err.data(), timed_out
 
@@ -145,10 +156,16 @@ def measures() -> list:
         found.append("writable: only a size-limited tmpfs (/tmp, HOME); the data folder is mounted read-only")
     else:
         found.append("writable: a fresh temp folder (per-file size limit only); no namespaces, network open")
-    found.append("own uid per copy (RLIMIT_NPROC counts)" if _own_uids(isolation())
-                 else "runs under the grader's uid (RLIMIT_NPROC is shared; kill(-1) would reach the grader)")
-    groups = _cgroup_places()
-    found.append(f"cgroup limits: {', '.join(sorted(groups))}" if groups else "cgroup limits: not available")
+    if _own_uids(isolation()):
+        found.append("own uid per copy (RLIMIT_NPROC counts)")
+    else:
+        found.append("runs under the grader's uid (RLIMIT_NPROC is shared with the grader's processes"
+                     + ("; kill(-1) would reach the grader)" if isolation() == "fallback" else ")"))
+    groups = cgroups.places()
+    found.append(f"cgroup limits: {', '.join(sorted(groups))}" if groups else "cgroup limits: not available "
+                 "(no memory cap beyond rlimits, no pids cap beyond RLIMIT_NPROC, no fair CPU share)")
+    found.append("no new user namespaces: seccomp filter" + (" + bwrap --disable-userns" if os.geteuid() != 0
+                                                             and _bwrap_has("--disable-userns") else ""))
     found.append("rlimits: CPU, DATA, AS, FSIZE, NPROC, NOFILE, CORE; wall-clock and per-cell timeouts")
     return found
 
@@ -159,6 +176,8 @@ def _bwrap_command(limits: Limits, binds: list) -> list:
            "--die-with-parent", "--new-session", "--hostname", "sandbox"]
     if os.geteuid() != 0:
         cmd.append("--unshare-user")
+        if _bwrap_has("--disable-userns"):
+            cmd.append("--disable-userns")            # and the seccomp filter of ch6.grader.inside, as root too
     for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         host = Path("/", top)
         if host.is_symlink():
@@ -178,6 +197,14 @@ def _bwrap_command(limits: Limits, binds: list) -> list:
     for name, value in _scrubbed_env(SANDBOX_HOME).items():
         cmd += ["--setenv", name, value]
     return cmd
+
+
+@lru_cache(maxsize=4)
+def _bwrap_has(option: str) -> bool:
+    try:
+        return option in subprocess.run(["bwrap", "--help"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return False
 
 
 def _parents(path: str, made: set) -> list:
@@ -235,13 +262,13 @@ os.execvp(sys.argv[2], sys.argv[2:])
 """
 
 
-def _launcher(limits: Limits, uid, cgroups: list) -> list:
+def _launcher(limits: Limits, uid, groups: list) -> list:
     """A tiny exec wrapper that sets the rlimits and joins the cgroups, then becomes the sandbox (no preexec_fn)."""
     tasks = limits.tasks if uid else limits.tasks + _tasks_of_uid(os.getuid())
     rlimits = {"RLIMIT_CPU": limits.wall * (os.cpu_count() or 1), "RLIMIT_DATA": limits.memory,
                "RLIMIT_AS": 4 * limits.memory, "RLIMIT_FSIZE": limits.disk, "RLIMIT_NPROC": tasks,
                "RLIMIT_NOFILE": 4096, "RLIMIT_CORE": 0}
-    spec = {"rlimits": rlimits, "cgroups": [str(g / "cgroup.procs") for g in cgroups]}
+    spec = {"rlimits": rlimits, "cgroups": [str(g / "cgroup.procs") for g in groups]}
     return [sys.executable, "-I", "-S", "-c", _LAUNCH, json.dumps(spec)]
 
 
@@ -301,12 +328,12 @@ class _Reader(threading.Thread):
         return b"".join(self.chunks)
 
 
-def _kill_everything(proc, uid, cgroups: list) -> None:
+def _kill_everything(proc, uid, groups: list) -> None:
     """SIGKILL the sandbox's process group, its cgroups and (as root) every process of its uid; reap it."""
     for _ in range(100):
         pids = set()
-        for group in cgroups:
-            pids.update(_cgroup_pids(group))
+        for group in groups:
+            pids.update(cgroups.pids(group))
         if uid:
             pids.update(_pids_of_uid(uid))
         try:
@@ -324,102 +351,6 @@ def _kill_everything(proc, uid, cgroups: list) -> None:
     proc.wait()
 
 
-# cgroups: per-job memory and pids limits where the host lets us create groups (root on cgroup v1 or v2)
-
-def _cgroup_places() -> dict:
-    """{controller: folder under which this process may create a child group} for memory and pids."""
-    if os.geteuid() != 0:
-        return {}
-    places = {}
-    own = {}
-    for line in Path("/proc/self/cgroup").read_text().splitlines():
-        _, names, path = line.split(":", 2)
-        for name in names.split(",") if names else ["unified"]:
-            own[name] = path
-    for line in Path("/proc/self/mountinfo").read_text().splitlines():
-        left, _, right = line.partition(" - ")
-        fstype, _, options = right.split()[:3]
-        mount = left.split()[4]
-        if fstype == "cgroup":
-            for name in ("memory", "pids"):
-                if name in options.split(",") and name in own:
-                    places[name] = Path(mount) / own[name].lstrip("/")
-        elif fstype == "cgroup2" and "unified" in own:
-            base = Path(mount) / own["unified"].lstrip("/")
-            try:
-                enabled = (base / "cgroup.subtree_control").read_text().split()
-            except OSError:
-                continue
-            for name in set(enabled) & {"memory", "pids"}:
-                places.setdefault(name, base)
-    return {name: path for name, path in places.items() if os.access(path, os.W_OK)}
-
-
-_V1 = {"memory": {"memory.limit_in_bytes": "group_memory"}, "pids": {"pids.max": "tasks"}}
-_V2 = {"memory": {"memory.max": "group_memory", "memory.swap.max": 0}, "pids": {"pids.max": "tasks"}}
-
-
-def _make_cgroups(limits: Limits) -> list:
-    """Create this job's cgroup(s) with the memory and pids limits; [] where that is not possible."""
-    made = {}
-    token = f"ch6-grade-{secrets.token_hex(6)}"
-    for name, base in _cgroup_places().items():
-        group = base / token
-        v2 = (base / "cgroup.subtree_control").exists()
-        try:
-            if group not in made.values():
-                group.mkdir()
-            for file, value in (_V2 if v2 else _V1)[name].items():
-                value = _group_limit(limits, value) if isinstance(value, str) else value
-                (group / file).write_text(str(value))
-            made[name] = group
-        except OSError:
-            continue
-    return sorted(set(made.values()))
-
-
-def _group_limit(limits: Limits, name: str) -> int:
-    """The cgroup's limits: all processes' memory, the tmpfs scratch (it is memory too) and the runner; tasks."""
-    return limits.memory + limits.disk + 512 * _MiB if name == "group_memory" else getattr(limits, name)
-
-
-def _cgroup_pids(group: Path) -> list:
-    try:
-        return [int(x) for x in (group / "cgroup.procs").read_text().split()]
-    except OSError:
-        return []
-
-
-def _oom_killed(group: Path) -> bool:
-    """Did the kernel's OOM killer act inside this job's memory cgroup?"""
-    for file in ("memory.events", "memory.oom_control"):
-        try:
-            text = (group / file).read_text()
-        except OSError:
-            continue
-        counts = dict(line.split() for line in text.splitlines() if len(line.split()) == 2)
-        if int(counts.get("oom_kill", 0)) > 0:
-            return True
-    return False
-
-
-def _remove_cgroups(groups: list) -> None:
-    for group in groups:
-        for _ in range(50):
-            try:
-                group.rmdir()
-                break
-            except FileNotFoundError:
-                break
-            except OSError:
-                for pid in _cgroup_pids(group):
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                time.sleep(0.05)
-
-
 def _parse_events(data: bytes) -> list:
     """The runner's JSON lines; a torn or foreign line is dropped."""
     events = []
@@ -433,115 +364,3 @@ def _parse_events(data: bytes) -> list:
     return events
 
 
-# --------------------------------------------------------------------------------------------- sandbox side
-
-def main(argv=None) -> None:
-    """Sandbox entry point: drop privileges, hide the result channel from the kernel, execute, report."""
-    parser = argparse.ArgumentParser(prog="python -m ch6.grader.sandbox", description=main.__doc__)
-    parser.add_argument("--uid", type=int, help="the unprivileged uid to become (when started as root)")
-    args = parser.parse_args(argv)
-    job = json.loads(sys.stdin.buffer.read())
-    _drop_privileges(args.uid)
-    import nbclient  # noqa: F401 - fail here, while stderr still reaches the grader's log
-    channel = os.fdopen(os.dup(1), "w", encoding="utf-8")      # dup() is close-on-exec: the kernel never gets it
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
-    _execute(job, channel)
-
-
-def _drop_privileges(uid) -> None:
-    """Become the job's uid (when started as root), forbid new privileges and become undumpable.
-
-    Undumpable: the kernel (same uid) cannot ptrace this process or open its /proc fds and memory.
-    """
-    if uid and os.getuid() == 0:
-        os.setgroups([])
-        os.setresgid(uid, uid, uid)
-        os.setresuid(uid, uid, uid)
-    libc = ctypes.CDLL(None, use_errno=True)
-    if hasattr(libc, "prctl"):
-        libc.prctl(38, 1, 0, 0, 0)     # PR_SET_NO_NEW_PRIVS
-        libc.prctl(4, 0, 0, 0, 0)      # PR_SET_DUMPABLE = 0
-
-
-def _execute(job: dict, channel) -> None:
-    """Run every cell with nbclient; after each code cell write one event line; end with done/stuck/dead/fail."""
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import DeadKernelError
-
-    keep, started, current = set(job["keep"]), {}, [None]
-
-    def emit(event):
-        channel.write(json.dumps(event) + "\n")
-        channel.flush()
-
-    def on_execute(cell, cell_index, **_):
-        started[cell_index], current[0] = time.monotonic(), cell_index
-
-    async def on_executed(cell, cell_index, execute_reply, **_):
-        content = (execute_reply or {}).get("content", {})
-        error = None
-        if content.get("status") == "error":
-            error = {"ename": str(content.get("ename"))[:200], "evalue": str(content.get("evalue"))[:500]}
-        event = {"kind": "cell", "index": cell_index, "error": error,
-                 "seconds": round(time.monotonic() - started.get(cell_index, time.monotonic()), 3)}
-        if cell_index in keep:
-            event["stdout"] = "".join(o.get("text", "") for o in cell.outputs
-                                      if o.get("output_type") == "stream" and o.get("name") == "stdout")
-        emit(event)
-        if error and error["ename"] == TIMEOUT_ENAME and not await _responsive(client.kc):
-            raise _Stuck()
-
-    class Client(NotebookClient):
-        """nbclient that stores only what grading reads: the stdout of kept cells (capped)."""
-        kept_bytes = {}
-
-        def output(self, outs, msg, display_id, cell_index):
-            if msg["msg_type"] == "stream" and cell_index in keep:
-                size = self.kept_bytes.get(cell_index, 0)
-                if size <= job["output"]:
-                    self.kept_bytes[cell_index] = size + len(str(msg["content"].get("text", "")))
-                    return super().output(outs, msg, display_id, cell_index)
-            return None
-
-    client = Client(nbformat.from_dict(job["notebook"]), timeout=job["cell_timeout"], interrupt_on_timeout=True,
-                    error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": f"cell ran over {job['cell_timeout']} s",
-                                      "traceback": []},
-                    allow_errors=True, kernel_name="python3", startup_timeout=120, shutdown_kernel="immediate",
-                    resources={"metadata": {"path": os.getcwd()}}, on_cell_execute=on_execute,
-                    on_cell_executed=on_executed)
-    try:
-        client.execute()
-        emit({"kind": "done"})
-    except _Stuck:
-        emit({"kind": "stuck", "index": current[0]})
-    except DeadKernelError:
-        emit({"kind": "dead", "index": current[0]})
-    except Exception as err:  # noqa: BLE001 - any failure is reported, never raised into the void
-        emit({"kind": "fail", "index": current[0], "message": f"{type(err).__name__}: {err}"[:500]})
-
-
-class _Stuck(Exception):
-    """The kernel ignored the interrupt after a timeout: every later cell would only time out too."""
-
-
-async def _responsive(kc, wait: float = 5.0) -> bool:
-    """Does the kernel answer a kernel_info request within ``wait`` seconds (i.e. is it idle again)?"""
-    from queue import Empty
-
-    msg_id = kc.kernel_info()
-    deadline = time.monotonic() + wait
-    while (left := deadline - time.monotonic()) > 0:
-        try:
-            reply = await kc.shell_channel.get_msg(timeout=left)
-        except Empty:
-            return False
-        if reply.get("parent_header", {}).get("msg_id") == msg_id:
-            return True
-    return False
-
-
-if __name__ == "__main__":
-    main()

@@ -1,4 +1,7 @@
-"""``make student``: the student versions of the notebooks (no solutions, no hidden tests, no outputs) and a zip."""
+"""Student versions of the notebooks: solutions stubbed, hidden tests removed (``make student``; ``release`` uses them).
+
+``student_version`` clears every output (a blank copy to hand in); ``student_edition`` keeps the lecture's outputs.
+"""
 import argparse
 import re
 import sys
@@ -44,6 +47,45 @@ def student_version(nb, where: str = "notebook"):
             raise ValueError(f"{where}, cell {number}: {err}") from None
     nbformat.validate(nb)
     return nb
+
+
+def student_edition(nb, where: str = "notebook"):
+    """A source notebook as the student edition shows it: the lecture's outputs kept, none from the exercises on."""
+    outputs = {}
+    first = next((i for i, c in enumerate(nb.cells) if _is_exercise(c)), len(nb.cells))
+    for i, cell in enumerate(nb.cells[:first]):
+        if cell.cell_type == "code" and "injected-parameters" not in cell.metadata.get("tags", []):
+            outputs[id(cell)] = (cell.get("outputs", []), cell.get("execution_count"))
+    kept = [outputs.get(id(c)) for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    edition = student_version(nb, where)
+    for cell, saved in zip(edition.cells, kept):
+        if saved and cell.cell_type == "code":
+            cell.outputs, cell.execution_count = saved
+    nbformat.validate(edition)
+    return edition
+
+
+def _is_exercise(cell) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("solution") or meta.get("grade"))
+
+
+def secret_lines(nb, public: str = "") -> set:
+    """Lines of the solutions and hidden tests found nowhere in the public text (this notebook's, plus ``public``)."""
+    secret, texts = set(), [public]
+    for cell in nb.cells:
+        source = cell.source
+        regions = [m.group(0) for m in _SOLUTION.finditer(source)] + [m.group(0) for m in _HIDDEN.finditer(source)]
+        texts.append(_HIDDEN.sub("", _SOLUTION.sub("", source)))
+        for region in regions:
+            secret.update(line.strip() for line in region.splitlines()[1:-1])
+    text = "\n".join(texts)
+    return {line for line in secret if len(line) >= 4 and not line.startswith("#") and line not in text}
+
+
+def public_text(nb) -> str:
+    """A notebook's text outside its solutions and hidden tests (the lecture, the exercise statements)."""
+    return "\n".join(_HIDDEN.sub("", _SOLUTION.sub("", cell.source)) for cell in nb.cells)
 
 
 def _strip_cell(cell) -> None:

@@ -233,15 +233,32 @@ def build(out: Path, notebooks: Path = paths.NOTEBOOKS) -> list:
     return [index] + written
 
 
+def student_notebooks(notebooks: Path, out: Path) -> Path:
+    """The student edition of ``notebooks`` (lecture outputs, no solutions or hidden tests) written into ``out``."""
+    from ..grader.student import student_edition
+
+    out.mkdir(parents=True, exist_ok=True)
+    for path in sorted(Path(notebooks).glob("*.ipynb")):
+        nbformat.write(student_edition(nbformat.read(path, as_version=4), path.name), str(out / path.name))
+    return out
+
+
 def main(argv=None) -> int:
-    """Command line: ``python -m ch6.site.build [--out build/site]``."""
+    """Command line: ``python -m ch6.site.build [--out build/site] [--edition student|instructor]``."""
     parser = argparse.ArgumentParser(prog="python -m ch6.site.build", description=__doc__)
     parser.add_argument("--out", default=str(paths.BUILD / "site"), help="output folder (default build/site)")
     parser.add_argument("--notebooks", default=str(paths.NOTEBOOKS), help="folder of executed notebooks")
+    parser.add_argument("--edition", choices=("student", "instructor"), default="student",
+                        help="student (default): no solutions or hidden tests; instructor: the notebooks as they are")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    pages = [p for p in build(Path(args.out), Path(args.notebooks)) if p.suffix == ".html"]
-    print(f"wrote index + {len(pages) - 1} notebook pages to {args.out} in {time.perf_counter() - start:.1f} s "
+    notebooks = Path(args.notebooks)
+    if args.edition == "student":
+        shutil.rmtree(paths.BUILD / "site-notebooks", ignore_errors=True)
+        notebooks = student_notebooks(notebooks, paths.BUILD / "site-notebooks")
+    pages = [p for p in build(Path(args.out), notebooks) if p.suffix == ".html"]
+    print(f"wrote the {args.edition} edition: index + {len(pages) - 1} notebook pages to {args.out} in "
+          f"{time.perf_counter() - start:.1f} s "
           f"(open {Path(args.out) / 'index.html'})")
     return 0
 

@@ -127,3 +127,26 @@ with open({host_tmp!r}, "w") as f:        # lands in the sandbox's own /tmp, nev
 def snoop(**where) -> str:
     """Try to read, write and connect where a copy must not; answer right only if every attempt failed."""
     return _SNOOP.format(**where) + VOCAB + '\nif leaks:\n    vocab = ["LEAK"] + leaks'
+
+# The findings of a hostile review (one test each in test_grading.py)
+SURROGATE = VOCAB + '''
+class Odd:
+    def __len__(self):
+        raise ValueError("\\ud800 <b>len</b>\\n**總分 (Total): 9 / 9**")
+    def __getitem__(self, index):
+        raise ValueError("\\udfff")
+vocab = Odd()'''
+HUGE_INT = SQUARES.replace("total = int(np.sum(squares))", "total = 10 ** 400")
+HIJACK = '''
+import json, sys
+def __ch6_extract(nonce, items, *rest):
+    """Replaces the grader's extractor: echo what it was given as errors, forge values."""
+    text = json.dumps([nonce, items, rest], default=str)
+    with open("/tmp/seen.txt", "w") as f:
+        f.write(text)
+    for i, item in enumerate(items):
+        hexed = json.dumps(str(item).encode("utf-8", "surrogatepass").hex())
+        print(nonce, i, "e", hexed)
+        print(nonce, i, "v", "5")
+    sys.stdout.flush()
+'''
