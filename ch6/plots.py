@@ -1,6 +1,7 @@
 """Training curves drawn the way the lecture draws them (training dots, validation line)."""
 import matplotlib.pyplot as plt
 from matplotlib import font_manager
+from matplotlib.ticker import MaxNLocator
 
 #: CJK fonts tried, in order, so Chinese titles and labels render (Debian: fonts-noto-cjk).
 CJK_FONTS = ("Noto Sans CJK TC", "Noto Sans TC", "Microsoft JhengHei", "PingFang TC", "Noto Sans CJK JP")
@@ -33,6 +34,8 @@ def plot_history(history, metric=None, baseline=None, title=""):
             ax.axhline(baseline, color="gray", linestyle="--", label=f"naive baseline ({baseline:.3f})")
         ax.set_title(f"{title} {name}".strip())
         ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend()
     fig.tight_layout()
     plt.show()
