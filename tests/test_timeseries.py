@@ -70,9 +70,6 @@ def test_shuffled_rows_stay_inside_the_range(data):
 
 def test_lecture_step_counts():
     assert timeseries.lecture_steps(200_001, 300_000, 1440, 128) == (300_000 - 200_001 - 1440) // 128 == 769
-    ranges = timeseries.eval_ranges(420_551, 1440, 128, 200_000, 300_000)
-    assert ranges["val"] == (200_001, 300_000, 769)
-    assert ranges["test"] == (300_001, None, (420_551 - 300_001 - 1440) // 128)
 
 
 @pytest.mark.parametrize("min_index, max_index", [(200_001, 300_000), (1001, 2500)])
@@ -86,37 +83,64 @@ def test_whole_validation_range_is_one_cycle_of_distinct_batches(min_index, max_
     assert firsts[steps] == firsts[0]                 # ... and the next one starts the range again
 
 
-def test_limited_steps_cycle_over_exactly_the_first_batches(data):
-    ranges = timeseries.eval_ranges(len(data), 60, 16, 1000, 2000, val_steps=5, test_steps=3)
-    (vmin, vmax, vsteps), (tmin, tmax, tsteps) = ranges["val"], ranges["test"]
-    assert (vmin, vsteps, tmin, tsteps) == (1001, 5, 2001, 3)
-    gen = timeseries.generator(data, 60, 10, vmin, vmax, batch_size=16)
-    ys = [y.tolist() for _, y in itertools.islice(gen, 10)]
-    assert all(len(y) == 16 for y in ys) and ys[:5] == ys[5:]
-    assert len({tuple(y) for y in ys}) == 5
-    # more steps than the range holds: the lecture's whole range
-    assert timeseries.eval_ranges(len(data), 60, 16, 1000, 2000, val_steps=10_000)["val"] == (1001, 2000, 58)
+def rows_of(samples, step):
+    """The row of each sample of an evaluation set built on ``np.arange`` data (last input = row - step)."""
+    return samples[:, -1, 0].astype(int) + step
 
 
-def test_make_generators_uses_the_split(data):
-    train, val, test, val_steps, test_steps = timeseries.make_generators(data, 60, 6, 10, 16, 1000, 2000, seed=0)
-    assert val_steps == (2000 - 1001 - 60) // 16 and test_steps == (3000 - 2001 - 60) // 16
-    xs, ys = next(val)
-    np.testing.assert_array_equal(xs[0, 0], data[1001])
-    xs, ys = next(test)
-    np.testing.assert_array_equal(xs[0, 0], data[2001])
-    xs, ys = next(train)
-    assert xs.shape == (16, 10, 5)
-    *_, small_val, small_test = timeseries.make_generators(data, 60, 6, 10, 16, 1000, 2000, val_steps=4, test_steps=2)
-    assert (small_val, small_test) == (4, 2)
+@pytest.fixture(scope="module")
+def ramp():
+    return np.arange(5000, dtype="float64")[:, None].repeat(3, axis=1)
+
+
+def test_evaluation_set_spreads_its_rows_over_the_whole_range(ramp):
+    xs, ys = timeseries.evaluation_set(ramp, 120, 24, 1001, 3000, 50, step=6)
+    rows = rows_of(xs, 6)
+    assert xs.shape == (50, 20, 3) and ys.shape == (50,)
+    assert rows[0] == 1001 + 120 and rows[-1] == 2999                # first and last row of the lecture's range
+    gaps = np.diff(rows)
+    assert gaps.min() >= 38 and gaps.max() <= 39                       # evenly spaced, not the first consecutive rows
+    np.testing.assert_array_equal(ys, rows + 24)                       # target: temperature column `delay` later
+    np.testing.assert_array_equal(xs[:, 0, 0], rows - 120)
+
+
+def test_evaluation_set_zero_or_too_many_means_every_row(ramp):
+    every, _ = timeseries.evaluation_set(ramp, 60, 10, 1001, 2000, 0)
+    np.testing.assert_array_equal(rows_of(every, 6), np.arange(1061, 2000))
+    more, _ = timeseries.evaluation_set(ramp, 60, 10, 1001, 2000, 10_000)
+    np.testing.assert_array_equal(more, every)
+    test_x, test_y = timeseries.evaluation_set(ramp, 60, 10, 3001, None, 0)
+    assert rows_of(test_x, 6)[-1] == len(ramp) - 10 - 2 and test_y[-1] == len(ramp) - 2   # max_index None: as the generator
+
+
+def test_evaluation_set_matches_the_generator_rows(data):
+    gen = timeseries.generator(data, 60, 10, 1001, 2000, batch_size=16)
+    gx, gy = next(gen)
+    xs, ys = timeseries.evaluation_set(data, 60, 10, 1001, 2000, 0)
+    np.testing.assert_array_equal(xs[:16], gx)
+    np.testing.assert_array_equal(ys[:16], gy)
 
 
 def test_naive_mae_equals_a_direct_computation(data):
-    lookback, delay, step, batch_size, steps = 120, 24, 6, 32, 5
-    got = timeseries.naive_mae(data, lookback, delay, 1001, 2000, steps, step=step, batch_size=batch_size)
-    rows = np.arange(1001 + lookback, 1001 + lookback + steps * batch_size)
-    direct = np.mean(np.abs(data[rows - step, 1] - data[rows + delay, 1]))
-    assert got == pytest.approx(float(direct), rel=1e-6)
+    xs, ys = timeseries.evaluation_set(data, 120, 24, 1001, 2000, 100, step=6)
+    rows = rows_of(timeseries.evaluation_set(np.arange(3000.0)[:, None].repeat(2, axis=1), 120, 24, 1001, 2000, 100)[0], 6)
+    direct = np.mean(np.abs(data[rows - 6, 1] - data[rows + 24, 1]))
+    assert timeseries.naive_mae(xs, ys) == pytest.approx(float(direct), rel=1e-6)
+
+
+def test_train_jena_validates_every_epoch_on_the_fixed_arrays(data):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input(shape=(10, 5)), keras.layers.Flatten(), keras.layers.Dense(1)])
+    val = timeseries.evaluation_set(data, 60, 10, 1001, 2000, 64)
+    gen = timeseries.generator(data, 60, 10, 0, 1000, shuffle=True, batch_size=16, seed=0)
+    history, seconds = timeseries.train_jena(model, gen, val, 3, 4)
+    assert len(history.history["val_loss"]) == 3 and seconds > 0
+    direct = np.mean(np.abs(model.predict(val[0], verbose=0)[:, 0] - val[1]))
+    assert history.history["val_loss"][-1] == pytest.approx(float(direct), rel=1e-5)
+    best, epoch = timeseries.best_mae(history)
+    assert best == min(history.history["val_loss"]) and history.history["val_loss"][epoch - 1] == best
 
 
 def test_standardize_uses_only_the_training_rows():
@@ -129,42 +153,3 @@ def test_standardize_uses_only_the_training_rows():
     np.testing.assert_allclose(scaled[:1000].std(axis=0), 1)
     assert scaled[1000:].mean() > 10          # the later rows are not rescaled to mean 0
     np.testing.assert_allclose(scaled * std + mean, data)
-
-
-@pytest.mark.parametrize("group", [1, 3, 8])
-def test_eval_batches_hold_the_generator_batches_grouped_and_restart_every_pass(data, group):
-    steps = 7
-    val = timeseries.EvalBatches(data, 60, 10, 1001, 2000, steps, batch_size=16, group=group)
-    assert len(val) == -(-steps // group)
-    xs = np.concatenate([val[i][0] for i in range(len(val))])
-    ys = np.concatenate([val[i][1] for i in range(len(val))])
-    gen = timeseries.generator(data, 60, 10, 1001, 2000, batch_size=16)
-    want = list(itertools.islice(gen, steps))
-    np.testing.assert_array_equal(xs, np.concatenate([x for x, _ in want]))
-    np.testing.assert_array_equal(ys, np.concatenate([y for _, y in want]))
-    np.testing.assert_array_equal(val[0][1], ys[:16 * group])        # a second pass starts again
-    np.testing.assert_array_equal(val[len(val) - 1][1], ys[16 * group * (len(val) - 1):])   # a jump skips ahead
-
-
-def test_grouped_validation_gives_keras_the_same_mean_loss(data):
-    import keras
-
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input(shape=(10, 5)), keras.layers.Flatten(), keras.layers.Dense(1)])
-    model.compile(loss="mae")
-    losses = [model.evaluate(timeseries.EvalBatches(data, 60, 10, 1001, 2000, 7, batch_size=16, group=g),
-                             verbose=0) for g in (1, 4)]
-    gen = timeseries.generator(data, 60, 10, 1001, 2000, batch_size=16)
-    per_batch = [np.mean(np.abs(model.predict(x, verbose=0)[:, 0] - y)) for x, y in itertools.islice(gen, 7)]
-    assert losses[0] == pytest.approx(float(np.mean(per_batch)), rel=1e-5)   # the lecture's mean over batches
-    assert losses[1] == pytest.approx(losses[0], rel=1e-6)
-
-
-def test_grouped_hands_out_exactly_the_first_batches(data):
-    gen = timeseries.generator(data, 60, 10, 1001, 2000, batch_size=16)
-    want = list(itertools.islice(timeseries.generator(data, 60, 10, 1001, 2000, batch_size=16), 7))
-    got = list(timeseries.grouped(gen, 7, 3))
-    assert [len(y) for _, y in got] == [48, 48, 16]
-    np.testing.assert_array_equal(np.concatenate([x for x, _ in got]), np.concatenate([x for x, _ in want]))
-    assert timeseries.naive_on(iter(want), 7) == pytest.approx(
-        float(np.mean([np.mean(np.abs(x[:, -1, 1] - y)) for x, y in want])))
