@@ -79,6 +79,7 @@ def _kernel_side(builtins_dict):
                                          for k in ("__flags__", "__name__", "__module__", "__mro__", "__dict__")]
     args_of = builtins_dict["BaseException"].__dict__["args"].__get__
     HEAP, SPECIAL, MAX_ELEMENTS = 1 << 9, {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}, 1 << 20
+    MAX_DATA = 1 << 18                                   # larger arrays travel as shape and dtype only
 
     def numpy_tolist(kind):
         """The C ``tolist`` of a genuine NumPy array or scalar type (no Python subclass), else None."""
@@ -174,7 +175,7 @@ def _kernel_side(builtins_dict):
                 raise ValueError("the array is too large to extract")
             if dtype == "object":                             # ragged lists: their items, as plain data
                 return encode(numpy_tolist(kind)(value), depth + 1)
-            data = plain(numpy_tolist(kind)(value)) if size <= MAX_ELEMENTS else None
+            data = plain(numpy_tolist(kind)(value)) if size <= MAX_DATA else None
             return {"a": {"shape": shape, "dtype": dtype, "data": data}}
         if numpy_tolist(kind) is not None:
             return plain(numpy_tolist(kind)(value), depth + 1)

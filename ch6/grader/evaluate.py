@@ -55,7 +55,7 @@ METHODS = {
     int: {"bit_length"}, float: {"is_integer"},
 }
 ATTRIBUTES = {np.ndarray: {"shape", "ndim", "size", "T", "dtype"}, np.generic: {"shape", "ndim", "size", "dtype"}}
-DESCRIBED = {"count_params", "layers", "output_shape", "output", "shape", "trainable_weights", "optimizer",
+DESCRIBED = {"count_params", "layers", "output_shape", "output", "shape", "ndim", "size", "dtype", "trainable_weights", "optimizer",
              "learning_rate", "history", "name", "units", "dropout", "recurrent_dropout", "filters", "kernel_size",
              "strides", "pool_size", "activation", "input_dim", "output_dim", "return_sequences", "padding", "rate"}
 BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ..check import _kernel_side
 
-MAX_VALUE_CHARS = 4 << 20            # one extracted value, as wire text
+MAX_VALUE_CHARS = 8 << 20            # one extracted value, as wire text
 
 
 PREAMBLE = '''\
