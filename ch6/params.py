@@ -42,15 +42,14 @@ def validate(values: dict, spec: dict, where: str = "", check_paths: bool = True
             raise ParameterError(f"{prefix}{name}: path {value!r} does not exist")
 
 
-def check(namespace: dict, where: str = "") -> dict:
-    """Validate a notebook's parameters (annotated names in its parameters cell); return them as a dict."""
+def check(namespace: dict, where: str = "") -> None:
+    """Validate a notebook's parameters (annotated names in its parameters cell); one-line error if one is wrong."""
     annotations = namespace.get("__annotations__", {})
     spec = {name: getattr(kind, "__name__", str(kind)) for name, kind in annotations.items()}
     values = {name: value for name, value in namespace.items()
               if not name.startswith("_") and name not in _IPYTHON_NAMES
               and not isinstance(value, types.ModuleType) and not callable(value)}
     validate(values, spec, where)
-    return {name: values[name] for name in spec}
 
 
 def load_profile(profile: str) -> dict:

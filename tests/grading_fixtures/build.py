@@ -12,7 +12,7 @@ from ch6.grader import student
 
 WORDS = "banana apple cherry apple date banana apple egg\n"
 PROFILE = "defaults:\n  data: sample\nnotebooks:\n  6-9-1:\n    epochs: 1\n"
-PARAMS_CHECK = 'P = params.check(globals(), "{key}")'
+PARAMS_CHECK = 'params.check(globals(), "{key}")'
 
 VOCAB = '''\
 words = (DATA / "words.txt").read_text().split()
