@@ -1,9 +1,11 @@
 """Shared file knowledge: atomic writes, SHA-256 digests and the runner's timings file."""
 import hashlib
+import io
 import json
 import os
 import secrets
 import tempfile
+import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -48,6 +50,17 @@ def replacing(target: Path):
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def zip_bytes(members: dict) -> bytes:
+    """A deflated zip of ``{name: bytes}`` with the same bytes on every run (fixed dates, mode 0644)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data, zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
 
 
 TIMINGS = "timings.json"

@@ -35,12 +35,17 @@ def dataset_folder(data: str) -> Path:
     return data_root() / data if is_named(data) else Path(data).expanduser().resolve()
 
 
-def sample_folder(size: str = "small", seed: int | None = None) -> Path:
-    """Where ``make sample [SIZE=full] [SEED=N]`` writes: data/sample, data/sample-full, data/sample-seed<N>."""
+def sample_name(size: str = "small", seed: int | None = None) -> str:
+    """The data set ``make sample [SIZE=full] [SEED=N]`` makes: sample, sample-full, sample[-full]-seed<N>."""
     from .data import SEED
 
     name = "sample" if size == "small" else "sample-full"
-    return dataset_folder(name if seed in (None, SEED) else f"{name}-seed{seed}")
+    return name if seed in (None, SEED) else f"{name}-seed{seed}"
+
+
+def sample_folder(size: str = "small", seed: int | None = None) -> Path:
+    """Where ``make sample [SIZE=full] [SEED=N]`` writes (see ``sample_name``)."""
+    return dataset_folder(sample_name(size, seed))
 
 
 def resolve_data(data: str) -> Path:

@@ -161,8 +161,9 @@ def all_lessons(records: list) -> list:
 
 def lessons_line(records: list) -> str:
     """'lessons holding: n / N' over the records (GPU-only lessons measured on a CPU left out)."""
-    holding, counted = lesson_rules.tally(all_lessons(records))
-    missing = [les["id"] for les in all_lessons(records) if lesson_rules.required(les) and not les["holds"]]
+    lessons = all_lessons(records)
+    holding, counted = lesson_rules.tally(lessons)
+    missing = [les["id"] for les in lessons if lesson_rules.required(les) and not les["holds"]]
     return f"lessons holding: {holding} / {counted}" + (f" (not holding: {', '.join(missing)})" if missing else "")
 
 

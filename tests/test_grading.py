@@ -238,7 +238,7 @@ def test_an_interrupted_write_leaves_the_old_file(tmp_path, monkeypatch):
     target.write_text("old\n")
     monkeypatch.setattr(os, "replace", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
     with pytest.raises(OSError):
-        gradebook.write_atomic(target, "new\n" * 1000)
+        gradebook.write_text(target, "new\n" * 1000)
     assert target.read_text() == "old\n" and os.listdir(tmp_path) == ["grades.csv"]
 
 

@@ -1,13 +1,12 @@
 """What the batch writes: grades.csv (formula-safe), feedback/<student>.md (Markdown-safe), the summary."""
 import csv
 import io
-import os
 import re
-import secrets
 import statistics
 from collections import Counter
 from pathlib import Path
 
+from ..files import write_atomic
 from . import sandbox
 from .scoring import clean
 
@@ -26,14 +25,9 @@ STATUS_TEXT = {
 }
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write through a temp file in the same folder and os.replace: readers never see half a file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8", errors="replace")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+def write_text(path: Path, text: str) -> None:
+    """Write UTF-8 text atomically; a character UTF-8 cannot hold (a lone surrogate) becomes '?'."""
+    write_atomic(path, text.encode("utf-8", "replace"))
 
 
 def csv_cell(value) -> str:
@@ -74,11 +68,11 @@ def write_gradebook(out: Path, results: list, source_map: dict, student_list: li
     for student in student_list:
         mine = [r for r in results if r["student"] == student.id]
         try:
-            write_atomic(out / "feedback" / feedback_name(student.id),
+            write_text(out / "feedback" / feedback_name(student.id),
                          feedback(student.id, mine, source_map, notes.get(student.id, [])))
         except Exception as err:  # noqa: BLE001 - one student's page never stops the gradebook
             failed.append((student.id, f"{type(err).__name__}: {clean(err, 200)}"))
-    write_atomic(out / "grades.csv", buffer.getvalue())
+    write_text(out / "grades.csv", buffer.getvalue())
     return failed
 
 

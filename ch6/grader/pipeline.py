@@ -14,7 +14,7 @@ from . import jobs as batch
 from . import sandbox
 from .copies import students, stray_files
 from .exercises import AuthoringError, exercises, sources  # noqa: F401 - part of this module's interface
-from .gradebook import write_atomic, write_gradebook
+from .gradebook import write_gradebook, write_text
 from .jobs import environment_key, limits_from, make_jobs, reference_job, run_jobs
 from .prepare import prepare  # noqa: F401 - part of this module's interface
 
@@ -76,7 +76,7 @@ def grade_all(submissions, out, *, jobs: int = 1, scheduler=None, force: bool = 
     report["unwritten"] = write_gradebook(out, results, source_map, student_list, notes)
     errors = [f"== {r['student']} / {r['notebook']}\n{r['log']}" for r in results if r.get("log")]
     if errors:
-        write_atomic(out / "grader_errors.log", "\n".join(errors))
+        write_text(out / "grader_errors.log", "\n".join(errors))
     return report
 
 
@@ -122,6 +122,6 @@ def _store(cache: Path, result: dict) -> None:
     if result.get("ended") == "grader_error" or result.get("log"):
         return
     try:
-        write_atomic(cache / f"{result['key']}.json", json.dumps(result, ensure_ascii=True))
+        write_text(cache / f"{result['key']}.json", json.dumps(result, ensure_ascii=True))
     except Exception:  # noqa: BLE001 - a result that cannot be cached is graded again next time
         pass

@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 
 from .. import paths
+from ..files import write_atomic, zip_bytes
 from .student import public_text, secret_lines, student_edition
 
 LEFT_OUT = ("grader", "site", "bench", "__pycache__")
@@ -65,15 +66,10 @@ def _pyproject(path: Path) -> str:
 
 
 def _zip(out: Path, files: list) -> Path:
-    """``out``.zip with the same bytes on every run (fixed dates and modes), under a top folder ``out.name``."""
+    """``out``.zip with the same bytes on every run, under a top folder ``out.name``."""
     archive = out.with_suffix(".zip")
-    tmp = archive.with_name(f".{archive.name}.tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-        for path in files:
-            info = zipfile.ZipInfo(f"{out.name}/{path.relative_to(out).as_posix()}", date_time=(1980, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
-    tmp.replace(archive)
+    write_atomic(archive, zip_bytes({f"{out.name}/{path.relative_to(out).as_posix()}": path.read_bytes()
+                                     for path in files}))
     return archive
 
 

@@ -5,12 +5,12 @@
 import argparse
 import re
 import sys
-import zipfile
 from pathlib import Path
 
 import nbformat
 
 from .. import paths
+from ..files import write_atomic, zip_bytes
 
 STUB = 'raise NotImplementedError("請完成練習 (write your code here)")'
 ANSWER = "請在此作答 (YOUR ANSWER HERE)"
@@ -111,14 +111,7 @@ def write_all(source: Path, out: Path) -> list:
         target = out / path.name
         nbformat.write(student_version(nbformat.read(path, as_version=4), path.name), str(target))
         written.append(target)
-    archive = out.with_suffix(".zip")
-    tmp = archive.with_name(f".{archive.name}.tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-        for target in written:
-            info = zipfile.ZipInfo(target.name, date_time=(1980, 1, 1, 0, 0, 0))   # same bytes on every run
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, target.read_bytes(), zipfile.ZIP_DEFLATED)
-    tmp.replace(archive)
+    write_atomic(out.with_suffix(".zip"), zip_bytes({target.name: target.read_bytes() for target in written}))
     return written
 
 

@@ -13,11 +13,6 @@ from ..data import SEED
 from . import execute
 
 
-def data_name(seed: int) -> str:
-    """The named data set of a seed: ``sample`` for the default seed, else ``sample-seed<N>``."""
-    return "sample" if seed == SEED else f"sample-seed{seed}"
-
-
 def ensure_sample(seed: int) -> Path:
     """The small sample data of ``seed``, generated first if it is not there."""
     folder = paths.sample_folder("small", seed)
@@ -32,7 +27,7 @@ def ensure_sample(seed: int) -> Path:
 def run_seed(seed: int, nb: str, jobs: int, out: Path) -> list:
     """Execute the chosen notebooks (sample profile) on the seed's data into ``out``; return their records."""
     ensure_sample(seed)
-    argv = ["--profile", "sample", "--data", data_name(seed), "--no-write-back", "--out", str(out),
+    argv = ["--profile", "sample", "--data", paths.sample_name("small", seed), "--no-write-back", "--out", str(out),
             "--jobs", str(jobs)] + (["--nb", nb] if nb else [])
     execute.main(argv)
     return results.from_notebooks(out)
