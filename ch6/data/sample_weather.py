@@ -39,12 +39,13 @@ def magnus(t: np.ndarray) -> np.ndarray:
     return 6.1078 * np.exp(17.27 * t / (t + 237.3))
 
 
-def simulate_weather(hours: int, rng: np.random.Generator) -> dict:
+def simulate_weather(hours: int, rng: np.random.Generator, advection_lag: int = 0) -> dict:
     """Hourly latent weather: pressure anomaly, wind components, temperature anomaly and cloudiness.
 
     A slow synoptic pressure process drives the wind: falling pressure brings southerly wind, which warms
     (warm advection); rising pressure brings northerly wind, which cools. The temperature anomaly is an
-    AR process on the scale of days fed by that wind, so the wind and pressure tell where it is heading.
+    AR process on the scale of days fed by that wind, so the wind and pressure tell where it is heading;
+    ``advection_lag`` hours delay the warming after the wind (0, the sample data's setting, = none).
     """
     smooth = ar1(rng, hours, tau=30.0, std=1.0)
     pressure = ar1(rng, hours, tau=60.0, std=1.0, drive=smooth * 0.06)
@@ -52,16 +53,17 @@ def simulate_weather(hours: int, rng: np.random.Generator) -> dict:
     tendency = np.gradient(pressure) * 24.0                               # mbar per day
     south = -0.35 * tendency + ar1(rng, hours, tau=12.0, std=1.2)          # m/s, wind from the south > 0
     west = 1.0 + ar1(rng, hours, tau=24.0, std=2.0)                         # m/s, wind from the west > 0
-    anomaly = ar1(rng, hours, tau=ANOMALY_TAU, std=ANOMALY_STD, drive=ADVECTION * south)   # degC
+    wind = np.concatenate([np.full(advection_lag, south[0]), south[:hours - advection_lag]]) if advection_lag else south
+    anomaly = ar1(rng, hours, tau=ANOMALY_TAU, std=ANOMALY_STD, drive=ADVECTION * wind)    # degC
     cloud = 1.0 / (1.0 + np.exp(-(ar1(rng, hours, tau=18.0, std=1.3) - 0.12 * pressure)))
     return {"pressure": pressure, "south": south, "west": west, "anomaly": anomaly, "cloud": cloud}
 
 
-def jena_columns(days: int, rng: np.random.Generator) -> dict:
+def jena_columns(days: int, rng: np.random.Generator, advection_lag: int = 0) -> dict:
     """The 14 Jena columns on a complete 10-minute grid of ``days`` days from 01.01.2009 00:10."""
     n = days * 144
     t = (np.arange(n) + 1) / 144.0                                     # days since 01.01.2009 00:00
-    hourly = simulate_weather(days * 24 + 2, rng)
+    hourly = simulate_weather(days * 24 + 2, rng, advection_lag)
     latent = {k: np.interp(t * 24.0, np.arange(len(v)), v) for k, v in hourly.items()}
     year = 2 * np.pi * (t - 20.0) / 365.25                             # coldest around 20 January
     hour = (t % 1.0) * 24.0

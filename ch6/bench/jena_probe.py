@@ -1,0 +1,102 @@
+"""Probe the Jena lessons outside the notebooks: one weather seed, one split and budget, the lecture's models.
+
+``python -m ch6.bench.jena_probe --seed 7 --train 18000:30000 --val-end 37000 --batch 128 --steps 25
+--models gru=16,dropout=24`` prints each model's validation MAE per epoch and its best against the naive
+baseline, with the notebooks' protocol (``ch6.timeseries``). ``--advection-lag 24`` tries weather whose
+warming follows the wind a day later. The runs behind ``benchmarks/jena-probes.md`` were made with it.
+"""
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+
+#: name -> (layers after keras.Input(shape=(None, 14)), generator step, lookback, read the sequence reversed)
+MODELS = {
+    "gru": (lambda L: [L.GRU(32)], 6, 1440, False),
+    "dropout": (lambda L: [L.GRU(32, dropout=0.2, recurrent_dropout=0.2)], 6, 1440, False),
+    "stacked": (lambda L: [L.GRU(32, dropout=0.1, recurrent_dropout=0.5, return_sequences=True),
+                           L.GRU(64, activation="relu", dropout=0.1, recurrent_dropout=0.5)], 6, 1440, False),
+    "reversed": (lambda L: [L.GRU(32)], 6, 1440, True),
+    "bigru": (lambda L: [L.Bidirectional(L.GRU(32))], 6, 1440, False),
+    "conv": (lambda L: [L.Conv1D(32, 5, activation="relu"), L.MaxPooling1D(3), L.Conv1D(32, 5, activation="relu"),
+                        L.MaxPooling1D(3), L.Conv1D(32, 5, activation="relu"), L.GlobalMaxPooling1D()], 6, 1440, False),
+    "cnn_gru": (lambda L: [L.Conv1D(32, 5, activation="relu"), L.MaxPooling1D(3), L.Conv1D(32, 5, activation="relu"),
+                           L.GRU(32, dropout=0.1, recurrent_dropout=0.5)], 3, 720, False),
+}
+
+
+def weather(seed: int, advection_lag: int) -> np.ndarray:
+    """The small sample's 14 Jena columns (before rounding) for one seed, as the generator makes them."""
+    from ch6.data import sample_weather
+
+    rng = np.random.default_rng([seed, 4])
+    days = sample_weather.SIZES["small"]["jena_days"]
+    return np.column_stack(list(sample_weather.jena_columns(days, rng, advection_lag).values()))
+
+
+def probe(args) -> dict:
+    """Train each requested model on one split and budget; return the naive MAE and the validation curves."""
+    import keras
+    from keras import layers
+
+    from ch6.timeseries import evaluation_set, generator, naive_mae, standardize
+
+    train_start, train_end = (int(x) for x in args.train.split(":"))
+    data, _, std = standardize(weather(args.seed, args.advection_lag), train_end)
+    x_val, y_val = evaluation_set(data, 1440, 144, train_end + 1, args.val_end, args.val_samples)
+    out = {"seed": args.seed, "naive": naive_mae(x_val, y_val), "celsius": float(std[1]), "models": {}}
+    for item in args.models.split(","):
+        name, epochs = item.split("=")
+        make, step, lookback, reverse = MODELS[name]
+        keras.utils.set_random_seed(args.training_seed)
+        model = keras.Sequential([keras.Input(shape=(None, 14)), *make(layers), layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.RMSprop(), loss="mae")
+        batches = generator(data, lookback, 144, train_start, train_end, shuffle=True, batch_size=args.batch,
+                            step=step, seed=args.training_seed)
+        x, y = evaluation_set(data, lookback, 144, train_end + 1, args.val_end, args.val_samples, step=step)
+        if reverse:
+            batches, x = ((s[:, ::-1], t) for s, t in batches), x[:, ::-1]
+        start = time.perf_counter()
+        history = model.fit(batches, steps_per_epoch=args.steps, epochs=int(epochs), validation_data=(x, y),
+                            validation_batch_size=1024, shuffle=False, verbose=0)
+        val = [round(float(v), 4) for v in history.history["val_loss"]]
+        out["models"][name] = {"val": val, "loss": [round(float(v), 4) for v in history.history["loss"]],
+                               "s_per_epoch": round((time.perf_counter() - start) / int(epochs), 2)}
+        best = min(val)
+        print(f"{name}: best {best:.4f} ({best / out['naive']:.2f} × naive) at epoch {val.index(best) + 1}/{epochs}, "
+              f"last {val[-1]:.4f} ({val[-1] / best:.2f} × best); val {val}", flush=True)
+    return out
+
+
+def main(argv=None) -> None:
+    """Command line: see the module docstring."""
+    parser = argparse.ArgumentParser(prog="python -m ch6.bench.jena_probe", description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=2026, help="the weather generator's seed")
+    parser.add_argument("--advection-lag", type=int, default=0, help="hours between the wind and its warming")
+    parser.add_argument("--train", default="0:25000", help="training rows START:END")
+    parser.add_argument("--val-end", type=int, default=32000)
+    parser.add_argument("--val-samples", type=int, default=1024)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=50, help="steps per epoch")
+    parser.add_argument("--models", default="gru=8", help="NAME=EPOCHS,... of " + ", ".join(MODELS))
+    parser.add_argument("--training-seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1, help="TensorFlow threads (1: two probes share 2 cores)")
+    parser.add_argument("--json", help="also write the curves to this file")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(args.threads))
+    import ch6  # noqa: F401  (quiet TensorFlow)
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    result = probe(args)
+    print(f"naive {result['naive']:.4f} ({result['naive'] * result['celsius']:.2f} °C)")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(result, f)
+
+
+if __name__ == "__main__":
+    main()
