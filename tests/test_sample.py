@@ -264,9 +264,9 @@ def test_reviews_vary_and_need_word_order(imdb):
 
 def test_advection_lag_zero_is_the_sample_weather_and_a_lag_moves_only_the_warming():
     """The probe's lagged weather (ch6.bench.jena_probe) leaves the committed sample data's generator unchanged."""
-    default = sample_weather.jena_columns(20, np.random.default_rng([2026, 4]))
-    same = sample_weather.jena_columns(20, np.random.default_rng([2026, 4]), advection_lag=0)
-    lagged = sample_weather.jena_columns(20, np.random.default_rng([2026, 4]), advection_lag=24)
+    default = sample_weather.jena_columns(20, sample_weather.jena_rng(2026))
+    same = sample_weather.jena_columns(20, sample_weather.jena_rng(2026), advection_lag=0)
+    lagged = sample_weather.jena_columns(20, sample_weather.jena_rng(2026), advection_lag=24)
     assert all(np.array_equal(default[k], same[k]) for k in default)
     assert np.array_equal(default["p (mbar)"], lagged["p (mbar)"])
     assert not np.allclose(default["T (degC)"], lagged["T (degC)"])

@@ -27,8 +27,8 @@ SETTINGS = {
 }
 
 
-def worker(models: list, steps: int, threads: int) -> dict:
-    """Median milliseconds per training step of each model, in this process's settings."""
+def set_threads(threads: int) -> None:
+    """Limit TensorFlow to ``threads`` intra- and inter-op threads (0, or another backend: leave as is)."""
     import keras
 
     if threads and keras.backend.backend() == "tensorflow":
@@ -36,6 +36,13 @@ def worker(models: list, steps: int, threads: int) -> dict:
 
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+def worker(models: list, steps: int, threads: int) -> dict:
+    """Median milliseconds per training step of each model, in this process's settings."""
+    import keras
+
+    set_threads(threads)
     from . import workload
 
     keras.utils.set_random_seed(0)

@@ -7,23 +7,21 @@ warming follows the wind a day later. The runs behind ``benchmarks/jena-probes.m
 """
 import argparse
 import json
-import os
 import time
 
 import numpy as np
 
-#: name -> (layers after keras.Input(shape=(None, 14)), generator step, lookback, read the sequence reversed)
+from .cpu_settings import set_threads
+
+#: name -> (``workload.build`` key, generator step, lookback, read the sequence reversed); 240 time steps each
 MODELS = {
-    "gru": (lambda L: [L.GRU(32)], 6, 1440, False),
-    "dropout": (lambda L: [L.GRU(32, dropout=0.2, recurrent_dropout=0.2)], 6, 1440, False),
-    "stacked": (lambda L: [L.GRU(32, dropout=0.1, recurrent_dropout=0.5, return_sequences=True),
-                           L.GRU(64, activation="relu", dropout=0.1, recurrent_dropout=0.5)], 6, 1440, False),
-    "reversed": (lambda L: [L.GRU(32)], 6, 1440, True),
-    "bigru": (lambda L: [L.Bidirectional(L.GRU(32))], 6, 1440, False),
-    "conv": (lambda L: [L.Conv1D(32, 5, activation="relu"), L.MaxPooling1D(3), L.Conv1D(32, 5, activation="relu"),
-                        L.MaxPooling1D(3), L.Conv1D(32, 5, activation="relu"), L.GlobalMaxPooling1D()], 6, 1440, False),
-    "cnn_gru": (lambda L: [L.Conv1D(32, 5, activation="relu"), L.MaxPooling1D(3), L.Conv1D(32, 5, activation="relu"),
-                           L.GRU(32, dropout=0.1, recurrent_dropout=0.5)], 3, 720, False),
+    "gru": ("gru", 6, 1440, False),
+    "dropout": ("gru_dropout", 6, 1440, False),
+    "stacked": ("stacked_gru", 6, 1440, False),
+    "reversed": ("gru", 6, 1440, True),
+    "bigru": ("bi_gru", 6, 1440, False),
+    "conv": ("conv", 6, 1440, False),
+    "cnn_gru": ("cnn_gru", 3, 720, False),
 }
 
 
@@ -31,17 +29,18 @@ def weather(seed: int, advection_lag: int) -> np.ndarray:
     """The small sample's 14 Jena columns (before rounding) for one seed, as the generator makes them."""
     from ch6.data import sample_weather
 
-    rng = np.random.default_rng([seed, 4])
     days = sample_weather.SIZES["small"]["jena_days"]
-    return np.column_stack(list(sample_weather.jena_columns(days, rng, advection_lag).values()))
+    columns = sample_weather.jena_columns(days, sample_weather.jena_rng(seed), advection_lag)
+    return np.column_stack(list(columns.values()))
 
 
 def probe(args) -> dict:
     """Train each requested model on one split and budget; return the naive MAE and the validation curves."""
     import keras
-    from keras import layers
 
     from ch6.timeseries import evaluation_set, generator, naive_mae, standardize
+
+    from . import workload
 
     train_start, train_end = (int(x) for x in args.train.split(":"))
     data, _, std = standardize(weather(args.seed, args.advection_lag), train_end)
@@ -49,10 +48,9 @@ def probe(args) -> dict:
     out = {"seed": args.seed, "naive": naive_mae(x_val, y_val), "celsius": float(std[1]), "models": {}}
     for item in args.models.split(","):
         name, epochs = item.split("=")
-        make, step, lookback, reverse = MODELS[name]
+        key, step, lookback, reverse = MODELS[name]
         keras.utils.set_random_seed(args.training_seed)
-        model = keras.Sequential([keras.Input(shape=(None, 14)), *make(layers), layers.Dense(1)])
-        model.compile(optimizer=keras.optimizers.RMSprop(), loss="mae")
+        model = workload.build(key)                    # the notebook's model, compiled with RMSprop and MAE
         batches = generator(data, lookback, 144, train_start, train_end, shuffle=True, batch_size=args.batch,
                             step=step, seed=args.training_seed)
         x, y = evaluation_set(data, lookback, 144, train_end + 1, args.val_end, args.val_samples, step=step)
@@ -85,12 +83,7 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow threads (1: two probes share 2 cores)")
     parser.add_argument("--json", help="also write the curves to this file")
     args = parser.parse_args(argv)
-    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(args.threads))
-    import ch6  # noqa: F401  (quiet TensorFlow)
-    import tensorflow as tf
-
-    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    set_threads(args.threads)
     result = probe(args)
     print(f"naive {result['naive']:.4f} ({result['naive'] * result['celsius']:.2f} °C)")
     if args.json:

@@ -116,10 +116,15 @@ def gap_rows(n: int, dropped: int, rng: np.random.Generator, gaps: int = 12) -> 
     return np.concatenate([np.arange(s, s + k) for s, k in zip(starts.tolist(), lengths.tolist())])
 
 
+def jena_rng(seed: int = SEED) -> np.random.Generator:
+    """The random stream the Jena weather of ``seed`` is drawn from."""
+    return np.random.default_rng([seed, 4])
+
+
 def jena_csv(size: str = "small", seed: int = SEED) -> tuple:
     """The Jena CSV text (quoted header, LF line endings, no newline after the last row) and its counts."""
     spec = SIZES[size]
-    rng = np.random.default_rng([seed, 4])
+    rng = jena_rng(seed)
     n = spec["jena_days"] * 144
     values = np.round(np.column_stack(list(jena_columns(spec["jena_days"], rng).values())), 2) + 0.0  # no -0.00
     keep = np.ones(n, dtype=bool)
