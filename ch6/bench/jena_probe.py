@@ -15,6 +15,7 @@ from .cpu_settings import set_threads
 
 #: name -> (``workload.build`` key, generator step, lookback, read the sequence reversed); 240 time steps each
 MODELS = {
+    "dense": ("dense", 6, 1440, False),
     "gru": ("gru", 6, 1440, False),
     "dropout": ("gru_dropout", 6, 1440, False),
     "stacked": ("stacked_gru", 6, 1440, False),
@@ -44,16 +45,19 @@ def probe(args) -> dict:
 
     train_start, train_end = (int(x) for x in args.train.split(":"))
     data, _, std = standardize(weather(args.seed, args.advection_lag), train_end)
-    x_val, y_val = evaluation_set(data, 1440, 144, train_end + 1, args.val_end, args.val_samples)
+    val_start = args.val_start or train_end + 1
+    x_val, y_val = evaluation_set(data, 1440, 144, val_start, args.val_end, args.val_samples)
     out = {"seed": args.seed, "naive": naive_mae(x_val, y_val), "celsius": float(std[1]), "models": {}}
     for item in args.models.split(","):
         name, epochs = item.split("=")
         key, step, lookback, reverse = MODELS[name]
         keras.utils.set_random_seed(args.training_seed)
         model = workload.build(key)                    # the notebook's model, compiled with RMSprop and MAE
+        if args.learning_rate:
+            model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=args.learning_rate), loss="mae")
         batches = generator(data, lookback, 144, train_start, train_end, shuffle=True, batch_size=args.batch,
                             step=step, seed=args.training_seed)
-        x, y = evaluation_set(data, lookback, 144, train_end + 1, args.val_end, args.val_samples, step=step)
+        x, y = evaluation_set(data, lookback, 144, val_start, args.val_end, args.val_samples, step=step)
         if reverse:
             batches, x = ((s[:, ::-1], t) for s, t in batches), x[:, ::-1]
         start = time.perf_counter()
@@ -74,11 +78,13 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=2026, help="the weather generator's seed")
     parser.add_argument("--advection-lag", type=int, default=0, help="hours between the wind and its warming")
     parser.add_argument("--train", default="0:25000", help="training rows START:END")
+    parser.add_argument("--val-start", type=int, default=0, help="first validation row (0: right after training)")
     parser.add_argument("--val-end", type=int, default=32000)
     parser.add_argument("--val-samples", type=int, default=1024)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--steps", type=int, default=50, help="steps per epoch")
     parser.add_argument("--models", default="gru=8", help="NAME=EPOCHS,... of " + ", ".join(MODELS))
+    parser.add_argument("--learning-rate", type=float, default=0.0, help="RMSprop learning rate (0: the default 1e-3)")
     parser.add_argument("--training-seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow threads (1: two probes share 2 cores)")
     parser.add_argument("--json", help="also write the curves to this file")

@@ -52,7 +52,7 @@ def main(argv=None) -> int:
     """Command line: write the sample data and print every file's size and SHA-256."""
     parser = argparse.ArgumentParser(prog="python -m ch6.data.sample", description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="small",
-                        help="small: 2,500 + 2,500 reviews, 2 years of weather; full: the real sets' sizes")
+                        help="small: 5,000 + 5,000 reviews, 2 years of weather; full: the real sets' sizes")
     parser.add_argument("--seed", type=int, default=SEED,
                         help=f"another, equally valid data set (default {SEED}, the one the notebooks ran on)")
     parser.add_argument("--out", type=Path, help="output folder (default: the data set's folder, see ch6.paths)")

@@ -14,7 +14,7 @@ from . import SEED
 from .review_words import (FILM, INTENSIFIERS, NEGATED_INTENSIFIERS, RELATIVES, SOURCES, TIMES, WHEN, plural,
                            vocabulary, zipf_pool)
 
-REVIEWS = {"small": 2_500, "full": 25_000}     # reviews per split (train, test) for each size
+REVIEWS = {"small": 5_000, "full": 25_000}     # reviews per split (train, test) for each size
 UNSUP_REVIEWS = 10        # a handful of unlabelled reviews in train/unsup, rating 0, as in the real set
 LABEL_NOISE = 0.04        # share of reviews whose folder (label) contradicts their text
 SYNONYM_RATE = {"test": 1.0, "train": 0.01}   # chance that an adjective is swapped for its GloVe synonym
