@@ -515,8 +515,9 @@ def test_ctrl_c_or_a_dropped_connection_leaves_no_file_and_ends_with_one_line(tm
     threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     root, url = tmp_path / "real", f"http://127.0.0.1:{httpd.server_address[1]}"
     proc = subprocess.Popen([sys.executable, "-m", "ch6.data.download", "--root", str(root), "--only", "jena",
-                             "--mirror", url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+                             "--mirror", url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # a background
+    try:                                       # launcher (`cmd &` without job control) would leave Ctrl-C ignored
         deadline = time.monotonic() + 60
         while stall and not any(p.stat().st_size for p in root.glob("*") if p.is_file()) \
                 and time.monotonic() < deadline:
@@ -530,7 +531,7 @@ def test_ctrl_c_or_a_dropped_connection_leaves_no_file_and_ends_with_one_line(tm
         proc.kill()
         httpd.shutdown()
         httpd.server_close()
-    assert proc.returncode == code
+    assert proc.returncode == code, err
     assert err.splitlines()[-1] == last.format(url=url)          # after the progress bar's last line, not inside it
     assert list(root.iterdir()) == []
 
