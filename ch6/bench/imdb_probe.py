@@ -5,12 +5,11 @@
 counts would hold ``6-3-8/reversed_lstm_close`` and ``6-3-8/bidirectional_lstm_close``.
 """
 import argparse
-import json
 import time
 
 from ch6.data import SEED
 
-from .cpu_settings import set_threads
+from . import probe_cli
 
 #: name -> (``workload.build`` key, read the review reversed), in the notebook's order
 MODELS = {"reversed": ("lstm128", True), "forward": ("lstm128", False), "bidirectional": ("bi_lstm", False)}
@@ -33,9 +32,7 @@ def probe(args) -> dict:
     out = {"seed": args.seed, "training_seed": args.training_seed, "models": {}}
     keras.utils.set_random_seed(args.training_seed)
     for name, (key, reverse) in MODELS.items():
-        model = workload.build(f"{key}@{args.maxlen}")          # the notebook's model (count checked in tests)
-        model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=args.learning_rate),
-                      loss="binary_crossentropy", metrics=["acc"])
+        model = workload.build(f"{key}@{args.maxlen}", args.learning_rate)   # the notebook's model (tested count)
         x = keras.utils.pad_sequences([s[::-1] if reverse else s for s in x_train], maxlen=args.maxlen)
         start = time.perf_counter()
         history = model.fit(x, y_train, epochs=args.epochs, batch_size=args.batch,
@@ -55,23 +52,19 @@ def main(argv=None) -> None:
     """Command line: see the module docstring."""
     parser = argparse.ArgumentParser(prog="python -m ch6.bench.imdb_probe", description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=SEED, help="the sample data's seed (make sample SEED=N)")
-    parser.add_argument("--training-seed", type=int, default=0, help="keras.utils.set_random_seed before the first model")
     parser.add_argument("--samples", type=int, default=0, help="training reviews (0: all)")
     parser.add_argument("--maxlen", type=int, default=200)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=5e-4)
     parser.add_argument("--validation-split", type=float, default=0.2)
-    parser.add_argument("--threads", type=int, default=1, help="TensorFlow threads (1: two probes share 2 cores)")
-    parser.add_argument("--json", help="also write the curves to this file")
-    args = parser.parse_args(argv)
-    set_threads(args.threads)
-    result = probe(args)
+    probe_cli.run(parser, argv, probe, report)
+
+
+def report(result: dict) -> str:
+    """One line: after each epoch count, + or - for the reversed and the bidirectional lesson."""
     marks = " ".join(f"{k + 1}:{'+' if r else '-'}{'+' if b else '-'}" for k, (r, b) in enumerate(result["holds"]))
-    print(f"lessons (reversed, bidirectional) after each epoch count: {marks}")
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(result, f)
+    return f"lessons (reversed, bidirectional) after each epoch count: {marks}"
 
 
 if __name__ == "__main__":

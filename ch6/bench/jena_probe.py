@@ -6,12 +6,11 @@ baseline, with the notebooks' protocol (``ch6.timeseries``). ``--advection-lag 2
 warming follows the wind a day later. The runs behind ``benchmarks/jena-probes.md`` were made with it.
 """
 import argparse
-import json
 import time
 
 import numpy as np
 
-from .cpu_settings import set_threads
+from . import probe_cli
 
 #: name -> (``workload.build`` key, generator step, lookback, read the sequence reversed); 240 time steps each
 MODELS = {
@@ -52,9 +51,7 @@ def probe(args) -> dict:
         name, epochs = item.split("=")
         key, step, lookback, reverse = MODELS[name]
         keras.utils.set_random_seed(args.training_seed)
-        model = workload.build(key)                    # the notebook's model, compiled with RMSprop and MAE
-        if args.learning_rate:
-            model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=args.learning_rate), loss="mae")
+        model = workload.build(key, args.learning_rate)    # the notebook's model, compiled with RMSprop and MAE
         batches = generator(data, lookback, 144, train_start, train_end, shuffle=True, batch_size=args.batch,
                             step=step, seed=args.training_seed)
         x, y = evaluation_set(data, lookback, 144, val_start, args.val_end, args.val_samples, step=step)
@@ -85,16 +82,7 @@ def main(argv=None) -> None:
     parser.add_argument("--steps", type=int, default=50, help="steps per epoch")
     parser.add_argument("--models", default="gru=8", help="NAME=EPOCHS,... of " + ", ".join(MODELS))
     parser.add_argument("--learning-rate", type=float, default=0.0, help="RMSprop learning rate (0: the default 1e-3)")
-    parser.add_argument("--training-seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=1, help="TensorFlow threads (1: two probes share 2 cores)")
-    parser.add_argument("--json", help="also write the curves to this file")
-    args = parser.parse_args(argv)
-    set_threads(args.threads)
-    result = probe(args)
-    print(f"naive {result['naive']:.4f} ({result['naive'] * result['celsius']:.2f} °C)")
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(result, f)
+    probe_cli.run(parser, argv, probe, lambda r: f"naive {r['naive']:.4f} ({r['naive'] * r['celsius']:.2f} °C)")
 
 
 if __name__ == "__main__":

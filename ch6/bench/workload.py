@@ -26,8 +26,10 @@ class Fit:
     lecture_batch: int      # the batch size the lecture evaluates all of them with
 
 
-def build(key):
-    """A compiled Keras model for ``key`` ("gru", or "lstm@500" for IMDB with maxlen 500), as the notebook has it."""
+def build(key, learning_rate=None):
+    """A compiled Keras model for ``key`` ("gru", or "lstm@500" for IMDB with maxlen 500), as the notebook has it.
+
+    RMSprop at the notebook's learning rate unless ``learning_rate`` is given (the probes try others)."""
     import keras
     from keras import layers as L
 
@@ -64,10 +66,10 @@ def build(key):
     name = key.partition("@")[0]
     model = keras.Sequential([keras.Input(shape=shape, dtype="int32" if kind == "int" else "float32"),
                               *stacks[name]()])
+    lr = learning_rate or (1e-4 if name == "conv_imdb" else 1e-3)   # 6-4-3's Conv1D at 1e-4, else RMSprop's default
     if kind == "float":                                     # Jena: RMSprop + MAE
-        model.compile(optimizer=keras.optimizers.RMSprop(), loss="mae")
-    else:                                                   # IMDB: rmsprop (6-4-3's Conv1D at 1e-4) + cross-entropy
-        lr = 1e-4 if name == "conv_imdb" else 1e-3
+        model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=lr), loss="mae")
+    else:                                                   # IMDB: RMSprop + cross-entropy
         model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=lr), loss="binary_crossentropy",
                       metrics=["acc"])
     return model

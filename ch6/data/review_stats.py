@@ -14,6 +14,7 @@ from .. import paths
 from .review_words import vocabulary
 
 EDGE = 20          # words at each end of a review counted as its start and its end
+CUTS = {"first": lambda r: r[:EDGE], "last": lambda r: r[-EDGE:], "whole": lambda r: r}   # the parts of a review
 
 
 def read_sample(folder: Path) -> dict:
@@ -42,9 +43,9 @@ def measure(folder: Path) -> dict:
     adjectives_test = [w for review in test_tokens for w in review if w in valence]
     used = {s: sorted(w for w in vocab["adjectives"][s] if w in train_words) for s in (1, -1)}
     cover = {name: float(np.mean([any(w in valence for w in cut(r)) for r in test_tokens]))
-             for name, cut in (("first", lambda r: r[:EDGE]), ("last", lambda r: r[-EDGE:]), ("whole", lambda r: r))}
+             for name, cut in CUTS.items()}
     vader = {name: float(np.mean([vader_label(cut(r), valence) == y for r, y in zip(test_tokens, test_labels)]))
-             for name, cut in (("first", lambda r: r[:EDGE]), ("last", lambda r: r[-EDGE:]), ("whole", lambda r: r))}
+             for name, cut in CUTS.items()}
     return {
         "seed": manifest["seed"],
         "reviews": {s: sum(counts["reviews"][s].values()) for s in ("train", "test")},
