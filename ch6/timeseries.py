@@ -63,9 +63,10 @@ def naive_mae(samples, targets):
     return float(np.mean(np.abs(samples[:, -1, 1] - targets)))
 
 
-def train_jena(model, train_batches, validation, epochs, steps_per_epoch):
-    """Compile with RMSprop and MAE, fit on a training generator, validate each epoch on fixed arrays: (history, s/epoch)."""
-    model.compile(optimizer=keras.optimizers.RMSprop(), loss="mae")
+def train_jena(model, train_batches, validation, epochs, steps_per_epoch, learning_rate=0.001):
+    """Compile with RMSprop (default rate 0.001) and MAE, fit on a training generator, validate each epoch on fixed
+    arrays: (history, s/epoch)."""
+    model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate), loss="mae")
     start = time.perf_counter()
     history = model.fit(train_batches, steps_per_epoch=steps_per_epoch, epochs=epochs, validation_data=validation,
                         validation_batch_size=1024, shuffle=False, verbose=2)   # the generator already shuffles

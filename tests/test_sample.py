@@ -270,3 +270,11 @@ def test_advection_lag_zero_is_the_sample_weather_and_a_lag_moves_only_the_warmi
     assert all(np.array_equal(default[k], same[k]) for k in default)
     assert np.array_equal(default["p (mbar)"], lagged["p (mbar)"])
     assert not np.allclose(default["T (degC)"], lagged["T (degC)"])
+
+
+def test_moisture_zero_is_the_sample_weather_and_moisture_changes_only_the_humidity():
+    """The probe's humid-southerly variant leaves temperature and pressure as they are and moves the dew point."""
+    default = sample_weather.jena_columns(20, sample_weather.jena_rng(2026))
+    moist = sample_weather.jena_columns(20, sample_weather.jena_rng(2026), moisture=0.12)
+    assert np.array_equal(default["T (degC)"], moist["T (degC)"]) and np.array_equal(default["p (mbar)"], moist["p (mbar)"])
+    assert not np.allclose(default["Tdew (degC)"], moist["Tdew (degC)"])

@@ -45,6 +45,8 @@ def build(key, learning_rate=None):
         "gru": lambda: [L.GRU(32), L.Dense(1)],
         "gru16": lambda: [L.GRU(16), L.Dense(1)],
         "gru_dropout": lambda: [L.GRU(32, dropout=0.2, recurrent_dropout=0.2), L.Dense(1)],
+        "gru_input_dropout": lambda: [L.GRU(32, dropout=0.2), L.Dense(1)],            # the Jena probe only
+        "gru_recurrent_dropout": lambda: [L.GRU(32, recurrent_dropout=0.2), L.Dense(1)],  # the Jena probe only
         "stacked_gru": lambda: [L.GRU(32, dropout=0.1, recurrent_dropout=0.5, return_sequences=True),
                                 L.GRU(64, activation="relu", dropout=0.1, recurrent_dropout=0.5), L.Dense(1)],
         "bi_gru": lambda: [L.Bidirectional(L.GRU(32)), L.Dense(1)],

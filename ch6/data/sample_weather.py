@@ -59,8 +59,11 @@ def simulate_weather(hours: int, rng: np.random.Generator, advection_lag: int = 
     return {"pressure": pressure, "south": south, "west": west, "anomaly": anomaly, "cloud": cloud}
 
 
-def jena_columns(days: int, rng: np.random.Generator, advection_lag: int = 0) -> dict:
-    """The 14 Jena columns on a complete 10-minute grid of ``days`` days from 01.01.2009 00:10."""
+def jena_columns(days: int, rng: np.random.Generator, advection_lag: int = 0, moisture: float = 0.0) -> dict:
+    """The 14 Jena columns on a complete 10-minute grid of ``days`` days from 01.01.2009 00:10.
+
+    ``moisture`` > 0 (a probe's variant; 0 = the sample data) shrinks the dew-point spread by that factor per m/s
+    of southerly wind on a log scale, so the humidity columns carry the wind that warms."""
     n = days * 144
     t = (np.arange(n) + 1) / 144.0                                     # days since 01.01.2009 00:00
     hourly = simulate_weather(days * 24 + 2, rng, advection_lag)
@@ -73,7 +76,7 @@ def jena_columns(days: int, rng: np.random.Generator, advection_lag: int = 0) ->
     temp = (9.4 - 9.6 * np.cos(year) + amplitude * daily + latent["anomaly"] * (1.0 + 0.25 * np.cos(year))
             + ar1(rng, n, tau=3.0, std=0.15))
     spread = ((7.5 - 3.5 * np.cos(year)) * (1.0 - 0.6 * cloud) * (0.55 + 0.45 * (daily + 1.0) / 2.0)
-              * np.exp(ar1(rng, n, tau=144.0, std=0.35)))
+              * np.exp(ar1(rng, n, tau=144.0, std=0.35) - moisture * latent["south"]))
     dew = temp - np.maximum(spread - 0.8, 0.0)
     p = 989.2 + 1.5 * np.cos(year) + latent["pressure"] + 0.6 * np.cos(4 * np.pi * (hour - 10.0) / 24.0)
     vp_max, vp_act = magnus(temp), magnus(dew)
