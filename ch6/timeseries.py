@@ -80,8 +80,10 @@ def best_mae(history):
     return float(val[best]), best + 1
 
 
-def plot_mae(runs, naive_val, celsius, title, training=True):
-    """Validation MAE per epoch of each run (training MAE as dots), the naive baseline dashed, a °C axis on the right."""
+def plot_mae(runs, naive_val, celsius, title, training=True, ymax=None):
+    """Validation MAE per epoch of each run (training MAE as dots), the naive baseline dashed, a °C axis on the right.
+
+    ``ymax`` caps the MAE axis, so that the first epochs of a slow start do not flatten the rest."""
     fig, ax = plt.subplots(figsize=(8, 4))
     for (label, history), color in zip(runs.items(), plt.rcParams["axes.prop_cycle"].by_key()["color"]):
         val = history.history["val_loss"]
@@ -94,6 +96,8 @@ def plot_mae(runs, naive_val, celsius, title, training=True):
     ax.set_xlabel("epoch")
     ax.set_ylabel("MAE (standardized)")
     ax.secondary_yaxis("right", functions=(lambda v: v * celsius, lambda v: v / celsius)).set_ylabel("MAE (°C)")
+    if ymax is not None:
+        ax.set_ylim(top=ymax)
     ax.set_title(title)
     ax.legend(loc="upper left", bbox_to_anchor=(1.12, 1.0), fontsize=8)
     fig.tight_layout()

@@ -153,3 +153,20 @@ def test_standardize_uses_only_the_training_rows():
     np.testing.assert_allclose(scaled[:1000].std(axis=0), 1)
     assert scaled[1000:].mean() > 10          # the later rows are not rescaled to mean 0
     np.testing.assert_allclose(scaled * std + mean, data)
+
+
+def test_plot_mae_caps_the_axis_only_when_asked():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    class History:
+        history = {"loss": [3.0, 0.5, 0.3], "val_loss": [2.5, 0.4, 0.35]}
+
+    timeseries.plot_mae({"run": History()}, 0.3, 7.0, "t")
+    free = plt.gcf().axes[0].get_ylim()[1]
+    timeseries.plot_mae({"run": History()}, 0.3, 7.0, "t", ymax=0.48)
+    capped = plt.gcf().axes[0].get_ylim()[1]
+    plt.close("all")
+    assert free > 3.0 and capped == 0.48
