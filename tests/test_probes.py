@@ -1,7 +1,7 @@
 """The probes (`python -m ch6.bench.imdb_probe`, `python -m ch6.bench.jena_probe`): what they compute and vary."""
 import json
 
-from ch6.bench import imdb_probe
+from ch6.bench import imdb_probe, jena_probe
 
 
 def test_imdb_probe_judges_every_epoch_count(tmp_path, capsys):
@@ -18,8 +18,6 @@ def test_imdb_probe_judges_every_epoch_count(tmp_path, capsys):
 
 
 def test_dropout_budgets_apply_both_6_3_6_rules_to_every_prefix():
-    from ch6.bench import jena_probe
-
     plain = [0.40, 0.30, 0.28, 0.285, 0.31, 0.33]         # best at epoch 3; 4 epochs end only 1.8 % above it
     dropout = [0.42, 0.32, 0.29, 0.285, 0.284, 0.2845, 0.29, 0.35]
     # plain_overfits needs ≥ 5 plain epochs; the dropout GRU's best 0.284 is within 2 % of 0.28, and its last
