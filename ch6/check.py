@@ -77,7 +77,6 @@ def _kernel_side(builtins_dict):
     LIST, TUPLE, DICT, SET, FROZENSET = [].__class__, ().__class__, {}.__class__, set().__class__, frozenset().__class__
     flags, name, module, mro, members = [T.__dict__[k].__get__
                                          for k in ("__flags__", "__name__", "__module__", "__mro__", "__dict__")]
-    args_of = builtins_dict["BaseException"].__dict__["args"].__get__
     HEAP, SPECIAL, MAX_ELEMENTS = 1 << 9, {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}, 1 << 20
     MAX_DATA = 1 << 18                                   # larger arrays travel as shape and dtype only
 

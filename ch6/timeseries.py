@@ -102,3 +102,19 @@ def plot_mae(runs, naive_val, celsius, title, training=True, ymax=None):
     ax.legend(loc="upper left", bbox_to_anchor=(1.12, 1.0), fontsize=8)
     fig.tight_layout()
     plt.show()
+
+
+def row_date(timestamps, row):
+    """The date (YYYY-MM-DD) of a row of the Jena file, from ``loaders.load_jena``'s timestamps."""
+    return str(timestamps[row])[:10]
+
+
+def season_note(label, model_test, naive_test, timestamps, train_start, train_end, val_end):
+    """One Markdown paragraph on a model's test MAE; where it loses to the baseline, name the seasons it never saw."""
+    text = f"**本次執行**：{label} 的測試 MAE 是 {model_test:.4f}，常識性基準是 {naive_test:.4f}。"
+    if model_test <= naive_test:
+        return text + "模型在測試範圍也比基準好。"
+    seen = f"{row_date(timestamps, train_start)} 到 {row_date(timestamps, train_end)}"
+    unseen = f"{row_date(timestamps, val_end)} 之後到 {row_date(timestamps, len(timestamps) - 1)}"
+    return (text + f"模型比基準差：模型只看過 {seen} 的天氣，測試範圍 ({unseen}) 大多是它沒看過的季節。"
+            "資料的分布改變 (distribution shift) 時，驗證集上的好成績不會自動延續；講義用好幾年的資料訓練，四季都看過。")

@@ -170,3 +170,15 @@ def test_plot_mae_caps_the_axis_only_when_asked():
     capped = plt.gcf().axes[0].get_ylim()[1]
     plt.close("all")
     assert free > 3.0 and capped == 0.48
+
+
+def test_row_date_and_season_note():
+    stamps = np.array(["2009-05-06T00:10", "2009-07-28T00:10", "2009-09-14T00:10", "2011-01-01T00:00"],
+                      dtype="datetime64[m]")
+    assert timeseries.row_date(stamps, 1) == "2009-07-28"
+    worse = timeseries.season_note("GRU", 0.5568, 0.35, stamps, 0, 1, 2)
+    assert "GRU 的測試 MAE 是 0.5568，常識性基準是 0.3500" in worse
+    assert "模型只看過 2009-05-06 到 2009-07-28 的天氣" in worse and "(2009-09-14 之後到 2011-01-01)" in worse
+    assert "distribution shift" in worse
+    better = timeseries.season_note("GRU", 0.30, 0.35, stamps, 0, 1, 2)
+    assert better.endswith("模型在測試範圍也比基準好。") and "distribution shift" not in better
